@@ -1,0 +1,42 @@
+# One Makefile whose targets everyone uses. `make up` and `make test` work on a
+# fresh clone: both run `make install` first, which is idempotent.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install up down status test test-fast lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+up: install
+	$(BIN)/microshop up $(ARGS)
+
+down: install
+	$(BIN)/microshop down $(ARGS)
+
+status: install
+	$(BIN)/microshop status $(ARGS)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .microshop .pytest_cache .ruff_cache

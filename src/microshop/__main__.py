@@ -1,0 +1,3 @@
+from microshop.cli import app
+
+app()

@@ -1,0 +1,53 @@
+"""Settings every service shares, read from `MICROSHOP_*` environment variables.
+
+Each service subclasses `ServiceSettings` with its own env prefix, so its own
+fields read `MICROSHOP_<SERVICE>_<FIELD>` while the shared ones below keep their
+fixed `MICROSHOP_<FIELD>` names:
+
+    class CatalogSettings(ServiceSettings):
+        model_config = service_config("catalog")
+"""
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def service_config(service: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=f"MICROSHOP_{service.upper()}_", extra="ignore", populate_by_name=True
+    )
+
+
+def _shared(name: str, default: Any) -> Any:
+    return Field(default, validation_alias=AliasChoices(f"MICROSHOP_{name}"))
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    # Per service (env prefix): where its own database lives; None = SQLite file in the data dir.
+    database_url: str | None = None
+
+    # Shared by every service (fixed names).
+    data_dir: Path = _shared("DATA_DIR", Path(".microshop"))
+    open_mode: bool = _shared("OPEN", False)
+    peers: dict[str, str] = _shared("PEERS", {})
+    log_format: str = _shared("LOG_FORMAT", "console")
+    log_level: str = _shared("LOG_LEVEL", "info")
+    http_timeout: float = _shared("HTTP_TIMEOUT", 3.0)
+    sqlite_synchronous: str = _shared("SQLITE_SYNCHRONOUS", "NORMAL")
+    max_body_bytes: int = _shared("MAX_BODY_BYTES", 1024 * 1024)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        path = (self.data_dir / "data" / f"{self.service_name}.db").resolve()
+        return f"sqlite+aiosqlite:///{path}"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"

@@ -1,0 +1,1 @@
+"""The shared vocabulary between services: API and event schemas, nothing else."""

@@ -1,0 +1,1 @@
+"""The edge gateway: one routing table rendered into Envoy configuration."""

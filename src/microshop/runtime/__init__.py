@@ -1,0 +1,1 @@
+"""Running microshop on one machine: `serve` one service, `up` the whole system."""

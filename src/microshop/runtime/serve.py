@@ -1,0 +1,71 @@
+"""`microshop serve <service>`: one service in this process, as a container runs it."""
+
+import asyncio
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from microshop.chassis.db import Database
+from microshop.services import APPS
+
+
+class StartupError(Exception):
+    """A problem the user can fix, reported as one line instead of a traceback."""
+
+
+def app_factory(service: str) -> Callable[[], FastAPI]:
+    try:
+        module_name, _, attr = APPS[service].partition(":")
+    except KeyError:
+        raise StartupError(f"unknown service {service!r} (known: {', '.join(APPS)})") from None
+    return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+
+
+def check_data_dir(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise StartupError(f"data dir {data_dir} is not writable: {exc.strerror or exc}") from None
+
+
+async def _ping(url: str) -> None:
+    db = Database(url)
+    try:
+        await asyncio.wait_for(db.ping(), timeout=10)
+    finally:
+        await db.close()
+
+
+def check_database(service: str, url: str) -> None:
+    try:
+        asyncio.run(_ping(url))
+    except Exception as exc:
+        shown = url.split("@")[-1] if "@" in url else url
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StartupError(f"{service}: database {shown} is unreachable: {reason}") from None
+
+
+def serve(service: str, host: str, port: int) -> None:
+    app = app_factory(service)()
+    settings = app.state.settings
+    check_data_dir(settings.data_dir)
+    check_database(service, settings.resolved_database_url())
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    sys.exit(0)

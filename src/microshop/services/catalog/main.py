@@ -1,0 +1,24 @@
+"""Composition root of the catalog service."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
+from microshop.services.catalog import service
+from microshop.services.catalog.api import router
+
+
+class CatalogSettings(ServiceSettings):
+    model_config = service_config("catalog")
+    service_name: str = "catalog"
+
+
+async def seed(app: FastAPI) -> None:
+    async with app.state.db.sessions() as session:
+        await service.seed_starter_products(session)
+
+
+def build_app(settings: CatalogSettings | None = None) -> FastAPI:
+    spec = ServiceSpec("catalog", [router], Path(__file__).parent / "migrations", startup=[seed])
+    return create_app(spec, settings or CatalogSettings())

@@ -1,0 +1,36 @@
+"""The catalog's request and response shapes (ProductCreate, ProductUpdate, ProductPublic)."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from microshop.contracts.api import ProductPublic
+from microshop.contracts.money import Money
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Stock = Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+
+class ProductCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    description: str = Field("", max_length=2000)
+    price: Money
+    stock: Stock
+
+
+class ProductUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    description: str | None = Field(None, max_length=2000)
+    price: Money | None = None
+    stock: Stock | None = None
+
+
+class ProductDetail(ProductPublic):
+    description: str = ""
+
+
+__all__ = ["ProductCreate", "ProductDetail", "ProductPublic", "ProductUpdate"]

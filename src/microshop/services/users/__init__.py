@@ -1,0 +1,1 @@
+"""users: accounts, password hashes, roles; issues JWTs and publishes the JWKS."""

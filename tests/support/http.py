@@ -1,0 +1,52 @@
+"""A tiny HTTP client for tests: every call returns (status, parsed JSON body)."""
+
+from typing import Any
+
+import aiohttp
+
+
+class Api:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+
+    def as_user(self, token: str | None) -> "Api":
+        other = Api.__new__(Api)
+        other.base_url, other.token, other._session = self.base_url, token, self._session
+        return other
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        *,
+        data: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        all_headers = dict(headers or {})
+        if self.token:
+            all_headers.setdefault("Authorization", f"Bearer {self.token}")
+        async with self._session.request(
+            method, self.base_url + path, json=json, data=data, headers=all_headers
+        ) as resp:
+            text = await resp.text()
+            try:
+                body = await resp.json(content_type=None) if text else None
+            except ValueError:
+                body = text
+            self.last_headers = resp.headers
+            return resp.status, body
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, Any]:
+        return await self.call("GET", path, **kw)
+
+    async def post(self, path: str, json: Any = None, **kw: Any) -> tuple[int, Any]:
+        return await self.call("POST", path, json, **kw)
+
+    async def patch(self, path: str, json: Any = None, **kw: Any) -> tuple[int, Any]:
+        return await self.call("PATCH", path, json, **kw)
+
+    async def close(self) -> None:
+        await self._session.close()
