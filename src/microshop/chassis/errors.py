@@ -12,11 +12,15 @@ log = structlog.get_logger()
 class ApiError(Exception):
     """Raise from a use case or route to answer `{"error": message}` with `status`."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, **extra: object
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers
+        # Further fields of the JSON body, e.g. {"error": "Insufficient stock", "available": 3}.
+        self.extra = extra
 
 
 class NotFound(ApiError):
@@ -74,7 +78,9 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, object]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def on_api_error(_: Request, exc: ApiError) -> JSONResponse:
-        extra = {"retry_after": exc.retry_after} if isinstance(exc, ServiceUnavailable) else {}
+        extra = dict(exc.extra)
+        if isinstance(exc, ServiceUnavailable):
+            extra["retry_after"] = exc.retry_after
         return error_response(exc.status, exc.message, exc.headers, **extra)
 
     @app.exception_handler(StarletteHTTPException)
