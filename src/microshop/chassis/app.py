@@ -9,24 +9,28 @@ token verifier.
 """
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from microshop import __version__
 from microshop.chassis.auth import JwksKeySource, KeySource, TokenVerifier
 from microshop.chassis.client import ServiceClient, StaticDiscovery
 from microshop.chassis.db import Database
 from microshop.chassis.errors import error_response, install_error_handlers
+from microshop.chassis.events import EventWiring
+from microshop.chassis.inbox import EventHandler
 from microshop.chassis.logging import configure_logging
 from microshop.chassis.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from microshop.chassis.migrations import upgrade_to_head
 from microshop.chassis.settings import ServiceSettings
+from microshop.contracts.events import Event
 
 log = structlog.get_logger()
 
@@ -41,6 +45,8 @@ class ServiceSpec:
     startup: Sequence[StartupHook] = field(default_factory=tuple)
     # Where this service finds the public keys of tokens; default: the users' JWKS.
     key_source: Callable[[FastAPI], KeySource] | None = None
+    # The events this service consumes: an explicit map, never discovered by scanning.
+    handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
 
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
@@ -53,15 +59,30 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.client = ServiceClient(StaticDiscovery(settings.peers), settings.http_timeout)
         keys = spec.key_source(app) if spec.key_source else JwksKeySource(app.state.client)
         app.state.verifier = TokenVerifier(keys)
+        app.state.events = None
         try:
             await upgrade_to_head(app.state.db, spec.migrations)
             for hook in spec.startup:
                 await hook(app)
+            if settings.broker_url:
+                app.state.events = EventWiring(
+                    spec.name,
+                    app.state.db,
+                    settings.broker_url,
+                    settings.bus_prefix,
+                    spec.handlers,
+                    app,
+                )
+                app.state.events.start()
+            elif spec.handlers:
+                log.warning("no broker configured (MICROSHOP_BROKER_URL): consuming no events")
             if settings.open_mode:
                 log.warning("OPEN MODE: authentication is OFF, every caller is an admin")
             log.info("service started", version=__version__, pid=os.getpid())
             yield
         finally:
+            if app.state.events is not None:
+                await app.state.events.stop()
             await app.state.client.close()
             await app.state.db.close()
 
@@ -96,6 +117,14 @@ def _health_router(service: str) -> APIRouter:
         except Exception as exc:
             log.warning("readiness check failed", error=repr(exc))
             return error_response(503, "database unavailable", service=service)
-        return {"status": "ok", "service": service, "database": "ok"}
+        # A broker that is away does not make the service unready: writes still
+        # succeed and their events wait in the outbox.
+        events = request.app.state.events
+        broker = "none" if events is None else ("ok" if events.connected else "connecting")
+        return {"status": "ok", "service": service, "database": "ok", "broker": broker}
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -40,6 +40,10 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
+    def attach(self, **info: Any) -> None:
+        """Puts `info` (e.g. the outbox relay) on every session this database opens."""
+        self.sessions.configure(info=info)
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

@@ -35,3 +35,14 @@ async def upgrade_to_head(db: Database, script_location: Path) -> None:
             # Replicas starting together take turns; the lock ends with the transaction.
             await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
         await conn.run_sync(_upgrade)
+
+
+def create_event_tables() -> None:
+    """Creates the outbox and inbox tables; call from a service's migration."""
+    from alembic import op
+
+    from microshop.chassis.inbox import inbox
+    from microshop.chassis.outbox import outbox
+
+    for table in (outbox, inbox):
+        table.create(op.get_bind(), checkfirst=True)

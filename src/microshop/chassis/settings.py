@@ -41,6 +41,10 @@ class ServiceSettings(BaseSettings):
     http_timeout: float = _shared("HTTP_TIMEOUT", 3.0)
     sqlite_synchronous: str = _shared("SQLITE_SYNCHRONOUS", "NORMAL")
     max_body_bytes: int = _shared("MAX_BODY_BYTES", 1024 * 1024)
+    # nats://... or amqp://...; None runs without a broker (events stay in the outbox).
+    broker_url: str | None = _shared("BROKER_URL", None)
+    # Names of streams, subjects, exchanges and queues start with this (shared servers).
+    bus_prefix: str = _shared("BUS_PREFIX", "microshop")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -8,4 +8,5 @@ APPS: dict[str, str] = {
     "users": "microshop.services.users.main:build_app",
     "catalog": "microshop.services.catalog.main:build_app",
     "orders": "microshop.services.orders.main:build_app",
+    "notifications": "microshop.services.notifications.main:build_app",
 }

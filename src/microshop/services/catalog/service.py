@@ -4,6 +4,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from microshop.chassis.errors import NotFound
+from microshop.chassis.outbox import record_event
+from microshop.contracts.events import ProductCreated, ProductUpdated
 from microshop.services.catalog.domain import STARTER_PRODUCTS, Page
 from microshop.services.catalog.models import ProductRow
 from microshop.services.catalog.schemas import ProductCreate, ProductUpdate
@@ -35,6 +37,8 @@ async def get_product(session: AsyncSession, product_id: int) -> ProductRow:
 async def create_product(session: AsyncSession, new: ProductCreate) -> ProductRow:
     product = ProductRow(**new.model_dump())
     session.add(product)
+    await session.flush()
+    await record_event(session, _fact(ProductCreated, product))
     await session.commit()
     return product
 
@@ -46,5 +50,10 @@ async def update_product(
     for field, value in change.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(product, field, value)
+    await record_event(session, _fact(ProductUpdated, product))
     await session.commit()
     return product
+
+
+def _fact(kind: type[ProductCreated] | type[ProductUpdated], product: ProductRow) -> ProductCreated:
+    return kind(id=product.id, name=product.name, price=product.price, stock=product.stock)

@@ -1,0 +1,1 @@
+"""notifications: e-mails the shop sends (over SMTP, or into a local mail folder)."""

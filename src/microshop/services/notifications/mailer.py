@@ -1,0 +1,53 @@
+"""Delivering a rendered e-mail: SMTP when MICROSHOP_SMTP_URL is set, otherwise an
+RFC 5322 `.eml` file in the mail folder (what `microshop up` uses by default)."""
+
+import os
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import aiosmtplib
+
+from microshop.services.notifications.domain import Email, as_rfc5322
+
+
+class FolderMailer:
+    transport = "file"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def send(self, email: Email, now: datetime) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / f"{email.key}.eml"
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(as_rfc5322(email, now))
+        # Same key, same file: a resend after a crash replaces it, never adds a second.
+        os.replace(tmp, target)
+        return str(target)
+
+
+class SmtpMailer:
+    transport = "smtp"
+
+    def __init__(self, url: str) -> None:
+        parts = urlparse(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 25
+        self.username, self.password = parts.username, parts.password
+        self.tls = parts.scheme == "smtps"
+
+    async def send(self, email: Email, now: datetime) -> str:
+        msg = email.message()
+        msg["Date"] = now.strftime("%a, %d %b %Y %H:%M:%S %z")
+        msg.set_content(email.body)
+        await aiosmtplib.send(
+            msg,
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.tls,
+            timeout=10,
+        )
+        return f"smtp://{self.host}:{self.port}"

@@ -1,0 +1,99 @@
+"""The notifications service consuming order.created from a real broker."""
+
+import asyncio
+import email
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from microshop.chassis.bus import connect_bus
+from microshop.contracts.events import OrderCreated
+from microshop.services.notifications.main import NotificationsSettings, build_app
+from tests.integration.conftest import DatabaseFactory
+from tests.support.asgi import serving
+from tests.support.bus import eventually, remove_bus_objects, unique_prefix
+from tests.support.http import Api
+from tests.support.servers import RABBITMQ, embedded_nats, require_server
+
+
+@pytest.fixture(params=["embedded-nats", "rabbitmq"])
+async def broker_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "rabbitmq":
+        require_server(RABBITMQ)
+        yield "amqp://guest:guest@127.0.0.1:5672/"
+    else:
+        async with embedded_nats(str(tmp_path / "nats")) as url:
+            yield url
+
+
+def an_order(order_id: int = 42) -> OrderCreated:
+    return OrderCreated(
+        id=order_id,
+        user_id=1,
+        user_name="John Doe",
+        user_email="john@example.com",
+        product_id=1,
+        product_name="Laptop",
+        unit_price=Decimal("999.99"),
+        quantity=2,
+        total=Decimal("1999.98"),
+        status="pending",
+        created_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture
+async def notifications(
+    broker_url: str, databases: DatabaseFactory, tmp_path: Path
+) -> AsyncIterator[tuple[Api, str, str]]:
+    prefix = unique_prefix()
+    async with databases("notifications") as db_url:
+        settings = NotificationsSettings(
+            database_url=db_url,
+            data_dir=tmp_path,
+            open_mode=True,
+            broker_url=broker_url,
+            bus_prefix=prefix,
+        )
+        async with serving(build_app(settings)) as base:
+            api = Api(base)
+            # RabbitMQ drops what no queue is bound for yet: wait for the subscription.
+            for _ in range(100):
+                if (await api.get("/health/ready"))[1]["broker"] == "ok":
+                    break
+                await asyncio.sleep(0.05)
+            yield api, broker_url, prefix
+            await api.close()
+    await remove_bus_objects(broker_url, prefix, [f"{prefix}.notifications.order.created"])
+
+
+def mail_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "mail").glob("*.eml"))
+
+
+async def test_an_order_gets_exactly_one_confirmation_email_whatever_is_redelivered(
+    notifications: tuple[Api, str, str], tmp_path: Path
+) -> None:
+    api, url, prefix = notifications
+    producer = connect_bus(url, prefix)
+    envelope = an_order().envelope()
+    body = envelope.model_dump_json().encode()
+    # The same event three times (a relay that crashed before marking it sent), then
+    # the same fact under a new event id (a producer that recorded it twice).
+    for _ in range(3):
+        await producer.publish(body, "order.created", str(envelope.id))
+    again = an_order().envelope()
+    await producer.publish(again.model_dump_json().encode(), "order.created", str(again.id))
+    await producer.close()
+
+    await eventually(lambda: len(mail_files(tmp_path)) == 1)
+    status, sent = await api.get("/notifications")
+    assert status == 200 and len(sent) == 1
+    message = email.message_from_bytes(mail_files(tmp_path)[0].read_bytes())
+    assert message["To"] == "john@example.com"
+    assert message["Subject"] == "Order #42 confirmed"
+    assert "1999.98" in message.get_payload()
+    assert sent[0]["recipient"] == "john@example.com" and sent[0]["transport"] == "file"

@@ -1,0 +1,135 @@
+"""The transactional outbox, with the catalog as producer and a real broker."""
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from microshop.chassis.bus import connect_bus
+from microshop.chassis.db import Database
+from microshop.chassis.outbox import OutboxRelay, outbox, record_event
+from microshop.contracts.events import ProductCreated
+from microshop.services.catalog.main import CatalogSettings, build_app
+from tests.support.asgi import free_port, serving
+from tests.support.bus import collecting, eventually, remove_bus_objects, unique_prefix
+from tests.support.http import Api
+from tests.support.servers import nats_server_binary
+
+
+class EmbeddedNats:
+    """An embedded NATS server the test can kill and bring back on the same port."""
+
+    def __init__(self, store: Path) -> None:
+        self.store, self.port = store, free_port()
+        self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            nats_server_binary(),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            str(self.store),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                await asyncio.sleep(0.05)
+        raise TimeoutError("nats-server did not come up")
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        await self.proc.wait()
+
+
+@pytest.fixture
+async def nats_server(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
+    server = EmbeddedNats(tmp_path / "nats")
+    await server.start()
+    yield server
+    if server.proc and server.proc.returncode is None:
+        await server.kill()
+
+
+def catalog_settings(tmp_path: Path, broker_url: str, prefix: str) -> CatalogSettings:
+    return CatalogSettings(
+        data_dir=tmp_path, open_mode=True, broker_url=broker_url, bus_prefix=prefix
+    )
+
+
+async def test_a_created_product_is_published_once_with_its_envelope(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    prefix = unique_prefix()
+    async with (
+        collecting(nats_server.url, prefix, "product.created") as received,
+        serving(build_app(catalog_settings(tmp_path, nats_server.url, prefix))) as base,
+    ):
+        api = Api(base)
+        status, product = await api.post("/products", {"name": "Desk", "price": 120, "stock": 2})
+        await api.close()
+        assert status == 201
+        await eventually(lambda: len(received) == 1)
+    envelope = json.loads(received[0])
+    assert envelope["type"] == "product.created" and envelope["source"] == "catalog"
+    assert envelope["data"] == {"id": product["id"], "name": "Desk", "price": 120.0, "stock": 2}
+
+
+async def test_a_rolled_back_transaction_publishes_nothing(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'producer.db'}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(outbox.metadata.create_all)
+    with pytest.raises(RuntimeError):
+        async with db.sessions.begin() as session:
+            await record_event(session, ProductCreated(id=1, name="Ghost", price=1, stock=1))
+            raise RuntimeError("the order failed after the event was recorded")
+    bus = connect_bus(nats_server.url, unique_prefix())
+    relay = OutboxRelay(db, bus)
+    assert await relay.publish_pending() == 0
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(outbox)) == 0
+    await bus.close()
+    await db.close()
+
+
+async def test_with_the_broker_down_writes_succeed_and_every_event_arrives_after_it_is_back(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    prefix = unique_prefix()
+    settings = catalog_settings(tmp_path, nats_server.url, prefix)
+    async with serving(build_app(settings)) as base:
+        api = Api(base)
+        # Let the service connect and declare its stream, then take the broker away.
+        await api.post("/products", {"name": "Before", "price": 1, "stock": 1})
+        await asyncio.sleep(0.5)
+        await nats_server.kill()
+        statuses = [
+            (await api.post("/products", {"name": f"During {n}", "price": 1, "stock": 1}))[0]
+            for n in range(5)
+        ]
+        assert statuses == [201] * 5
+        await nats_server.start()
+        async with collecting(nats_server.url, prefix, "product.created") as received:
+            await eventually(lambda: len(received) == 6, timeout=30)
+        await api.close()
+    names = sorted(json.loads(body)["data"]["name"] for body in received)
+    assert names == ["Before", *(f"During {n}" for n in range(5))]
+    await remove_bus_objects(nats_server.url, prefix)
