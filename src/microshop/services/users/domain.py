@@ -1,0 +1,82 @@
+"""Users rules: pure Python, no I/O."""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+CUSTOMER = "customer"
+ADMIN = "admin"
+ADMIN_EMAIL = "admin@microshop.local"
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+MAX_PAGE = 100
+
+
+class PasswordRejected(ValueError):
+    """A password that the policy refuses; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def page(limit: int | None, offset: int | None) -> Page:
+    """A list is never longer than MAX_PAGE, whatever the client asks for."""
+    return Page(limit=min(max(limit or MAX_PAGE, 1), MAX_PAGE), offset=max(offset or 0, 0))
+
+
+def normalise_email(email: str) -> str:
+    # One address, one account: Alice@Example.com and alice@example.com collide.
+    return email.strip().lower()
+
+
+def check_password(password: str | None, *, open_mode: bool) -> None:
+    """Raise PasswordRejected unless `password` may protect an account.
+
+    Only open mode (the chapter's tutorial) registers users without a password;
+    such a user simply cannot log in.
+    """
+    if password is None:
+        if open_mode:
+            return
+        raise PasswordRejected("Password is required")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise PasswordRejected(f"Password must be at least {PASSWORD_MIN_LENGTH} characters")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise PasswordRejected(f"Password must be at most {PASSWORD_MAX_LENGTH} characters")
+
+
+def access_token_claims(
+    *,
+    user_id: int,
+    role: str,
+    email: str,
+    issued_at: int,
+    ttl_seconds: int,
+    issuer: str,
+    audience: str,
+) -> dict[str, Any]:
+    """The claims of a bearer token: who (sub, role, email), for whom (iss, aud), until when."""
+    return {
+        "iss": issuer,
+        "aud": audience,
+        "sub": str(user_id),
+        "role": role,
+        "email": email,
+        "iat": issued_at,
+        "exp": issued_at + ttl_seconds,
+    }
+
+
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638 thumbprint of an OKP public key: the same key always gets the same kid,
+    so replicas sharing a key agree on it without coordination."""
+    required = {name: jwk[name] for name in ("crv", "kty", "x")}
+    canonical = json.dumps(required, separators=(",", ":"), sort_keys=True).encode()
+    digest = hashlib.sha256(canonical).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
