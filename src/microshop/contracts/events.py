@@ -101,8 +101,43 @@ class OrderCreated(Event):
     created_at: datetime
 
 
+class StockLine(BaseModel):
+    product_id: int
+    quantity: int
+
+
+class StockDecreased(Event):
+    TYPE = "stock.decreased"
+    PRODUCER = "catalog"
+
+    order_id: int
+    items: list[StockLine]
+
+    def key(self) -> str:
+        return f"order-{self.order_id}"
+
+
+class StockRestored(Event):
+    TYPE = "stock.restored"
+    PRODUCER = "catalog"
+
+    order_id: int
+    items: list[StockLine]
+
+    def key(self) -> str:
+        return f"order-{self.order_id}"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.TYPE: cls for cls in (UserRegistered, ProductCreated, ProductUpdated, OrderCreated)
+    cls.TYPE: cls
+    for cls in (
+        UserRegistered,
+        ProductCreated,
+        ProductUpdated,
+        OrderCreated,
+        StockDecreased,
+        StockRestored,
+    )
 }
 
 

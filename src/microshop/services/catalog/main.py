@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.catalog import service
 from microshop.services.catalog.api import router
+from microshop.services.catalog.internal_api import router as internal_router
 
 
 class CatalogSettings(ServiceSettings):
@@ -20,5 +21,7 @@ async def seed(app: FastAPI) -> None:
 
 
 def build_app(settings: CatalogSettings | None = None) -> FastAPI:
-    spec = ServiceSpec("catalog", [router], Path(__file__).parent / "migrations", startup=[seed])
+    spec = ServiceSpec(
+        "catalog", [router, internal_router], Path(__file__).parent / "migrations", startup=[seed]
+    )
     return create_app(spec, settings or CatalogSettings())

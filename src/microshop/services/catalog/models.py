@@ -1,6 +1,7 @@
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Integer, Numeric, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microshop.chassis.db import Base
@@ -22,3 +23,23 @@ class ProductRow(CatalogBase):
     description: Mapped[str] = mapped_column(String(2000), default="")
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     stock: Mapped[int] = mapped_column(Integer)
+
+
+class ReservationRow(CatalogBase):
+    """The stock taken for one order: its key makes decrease and restore idempotent."""
+
+    __tablename__ = "stock_reservations"
+
+    order_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReservationLineRow(CatalogBase):
+    __tablename__ = "stock_reservation_lines"
+
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("stock_reservations.order_id"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)

@@ -34,3 +34,31 @@ class ProductDetail(ProductPublic):
 
 
 __all__ = ["ProductCreate", "ProductDetail", "ProductPublic", "ProductUpdate"]
+
+
+class StockLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: int = Field(ge=1, le=2**31 - 1)
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
+class StockChange(BaseModel):
+    """The saga's request to decrease an order's stock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: int = Field(ge=1, le=2**31 - 1)
+    items: list[StockLineIn] = Field(min_length=1, max_length=100)
+
+
+class StockRestore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class ReservationPublic(BaseModel):
+    order_id: int
+    status: str
+    items: list[StockLineIn]
