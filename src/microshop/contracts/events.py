@@ -128,6 +128,82 @@ class StockRestored(Event):
         return f"order-{self.order_id}"
 
 
+class _PaymentFact(Event):
+    PRODUCER = "payments"
+
+    id: int
+    order_id: int
+    user_id: int | None
+    amount: Money
+    status: str
+    reason: str | None = None
+
+    def key(self) -> str:
+        return f"order-{self.order_id}"
+
+
+class PaymentSucceeded(_PaymentFact):
+    TYPE = "payment.succeeded"
+
+
+class PaymentFailed(_PaymentFact):
+    TYPE = "payment.failed"
+
+
+class PaymentRefunded(_PaymentFact):
+    TYPE = "payment.refunded"
+
+
+class _ShipmentFact(Event):
+    PRODUCER = "shipping"
+
+    id: int
+    order_id: int
+    tracking_number: str
+    status: str
+
+    def key(self) -> str:
+        return f"order-{self.order_id}"
+
+
+class ShipmentCreated(_ShipmentFact):
+    TYPE = "shipment.created"
+
+
+class ShipmentCancelled(_ShipmentFact):
+    TYPE = "shipment.cancelled"
+
+
+class ShipmentAdvanced(_ShipmentFact):
+    """The shipment moved on: created -> shipped -> delivered."""
+
+    TYPE = "shipment.advanced"
+
+
+class _OrderOutcome(Event):
+    PRODUCER = "orders"
+
+    id: int
+    user_id: int
+    user_name: str
+    user_email: str
+    total: Money
+    status: str
+    reason: str | None = None
+
+
+class OrderApproved(_OrderOutcome):
+    TYPE = "order.approved"
+
+
+class OrderRejected(_OrderOutcome):
+    TYPE = "order.rejected"
+
+
+class OrderCancelled(_OrderOutcome):
+    TYPE = "order.cancelled"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -137,6 +213,15 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderCreated,
         StockDecreased,
         StockRestored,
+        PaymentSucceeded,
+        PaymentFailed,
+        PaymentRefunded,
+        ShipmentCreated,
+        ShipmentCancelled,
+        ShipmentAdvanced,
+        OrderApproved,
+        OrderRejected,
+        OrderCancelled,
     )
 }
 
