@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from microshop.chassis.auth import AUDIENCE, ISSUER
 from microshop.chassis.errors import ApiError, Conflict, NotFound, Unauthorized
+from microshop.chassis.outbox import record_event
+from microshop.contracts.events import UserRegistered
 from microshop.services.users import passwords
 from microshop.services.users.domain import (
     ADMIN,
@@ -42,10 +44,13 @@ async def register_user(session: AsyncSession, new: UserCreate, *, open_mode: bo
     )
     session.add(user)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         await session.rollback()
         raise Conflict("Email already registered") from None
+    fact = UserRegistered(id=user.id, name=user.name, email=user.email, role=user.role)
+    await record_event(session, fact)
+    await session.commit()
     return user
 
 
