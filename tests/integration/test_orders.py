@@ -188,6 +188,19 @@ async def test_the_snapshot_keeps_the_price_paid_when_the_catalog_changes_it(
     assert (again["product"]["price"], again["total"]) == (29.99, 89.97)
 
 
+async def test_the_largest_order_keeps_its_total_exact_on_every_backend(open_shop: Shop) -> None:
+    john = await register_open(open_shop)
+    status, product = await open_shop.catalog.post(
+        "/products", {"name": "Yacht", "price": 99999999.99, "stock": 1000}
+    )
+    assert status == 201, product
+    status, order = await open_shop.orders.post(
+        "/orders", {"user_id": john["id"], "product_id": product["id"], "quantity": 1000}
+    )
+    assert (status, order["total"]) == (201, 99999999990.00)
+    assert await open_shop.orders.get(f"/orders/{order['id']}") == (200, order)
+
+
 async def test_open_mode_has_no_identity_so_an_order_must_name_its_user(open_shop: Shop) -> None:
     status, error = await open_shop.orders.post("/orders", {"product_id": 1, "quantity": 1})
     assert (status, error) == (422, {"error": "user_id is required"})
