@@ -45,6 +45,8 @@ class ServiceSpec:
     startup: Sequence[StartupHook] = field(default_factory=tuple)
     # Where this service finds the public keys of tokens; default: the users' JWKS.
     key_source: Callable[[FastAPI], KeySource] | None = None
+    # Run before the database closes, in order (stop background work here).
+    shutdown: Sequence[StartupHook] = field(default_factory=tuple)
     # The events this service consumes: an explicit map, never discovered by scanning.
     handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
 
@@ -81,6 +83,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             log.info("service started", version=__version__, pid=os.getpid())
             yield
         finally:
+            for hook in spec.shutdown:
+                await hook(app)
             if app.state.events is not None:
                 await app.state.events.stop()
             await app.state.client.close()

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microshop.contracts.money import Money
+from microshop.contracts.money import Amount, Money
 
 
 class Envelope(BaseModel):
@@ -82,8 +82,16 @@ class ProductUpdated(Event):
     stock: int
 
 
+class OrderItem(BaseModel):
+    product_id: int
+    product_name: str
+    unit_price: Money
+    quantity: int
+
+
 class OrderCreated(Event):
-    """A superset of the chapter's `order_created` message."""
+    """A superset of the chapter's `order_created` message. `product_*`,
+    `unit_price` and `quantity` describe the first line; `items` lists them all."""
 
     TYPE = "order.created"
     PRODUCER = "orders"
@@ -96,9 +104,10 @@ class OrderCreated(Event):
     product_name: str
     unit_price: Money
     quantity: int
-    total: Money
+    total: Amount
     status: str
     created_at: datetime
+    items: list[OrderItem] = []
 
 
 class StockLine(BaseModel):
@@ -134,7 +143,7 @@ class _PaymentFact(Event):
     id: int
     order_id: int
     user_id: int | None
-    amount: Money
+    amount: Amount
     status: str
     reason: str | None = None
 
@@ -187,7 +196,7 @@ class _OrderOutcome(Event):
     user_id: int
     user_name: str
     user_email: str
-    total: Money
+    total: Amount
     status: str
     reason: str | None = None
 

@@ -21,3 +21,10 @@ Money = Annotated[
     Field(ge=0, le=Decimal("99999999.99"), max_digits=12, decimal_places=2),
     PlainSerializer(float, return_type=float, when_used="json"),
 ]
+
+# A sum of prices (an order's total) may outgrow one price's bounds.
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=16, decimal_places=2),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]

@@ -1,11 +1,12 @@
 """What an e-mail says: pure rendering, no I/O."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from microshop.contracts.events import OrderCreated
+from microshop.contracts.events import OrderApproved, OrderCancelled, OrderCreated, OrderRejected
 
 SENDER = "microshop <no-reply@microshop.local>"
 
@@ -43,8 +44,30 @@ def order_confirmation(order: OrderCreated) -> Email:
     )
 
 
-def as_rfc5322(email: Email, date_source: object) -> bytes:
+def order_outcome(order: OrderApproved | OrderRejected | OrderCancelled) -> Email:
+    total = Decimal(order.total).quantize(Decimal("0.01"))
+    what = {
+        OrderApproved.TYPE: ("approved", "is paid and on its way to the warehouse."),
+        OrderRejected.TYPE: (
+            "rejected",
+            "could not be completed; nothing was charged or it was refunded.",
+        ),
+        OrderCancelled.TYPE: ("cancelled", "is cancelled; any payment was refunded."),
+    }[order.TYPE]
+    reason = f"\nReason: {order.reason}\n" if order.reason else ""
+    return Email(
+        key=f"order-{order.id}-{order.TYPE}",
+        to=order.user_email,
+        subject=f"Order #{order.id} {what[0]}",
+        body=(
+            f"Hello {order.user_name},\n\nyour order #{order.id} (total {total}) {what[1]}\n"
+            f"{reason}\n-- microshop\n"
+        ),
+    )
+
+
+def as_rfc5322(email: Email, sent_at: datetime) -> bytes:
     msg = email.message()
-    msg["Date"] = format_datetime(date_source)  # type: ignore[arg-type]
+    msg["Date"] = format_datetime(sent_at)
     msg.set_content(email.body)
     return bytes(msg)

@@ -5,13 +5,25 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from microshop.chassis.inbox import EventContext, EventHandler
-from microshop.contracts.events import Event, OrderCreated
-from microshop.services.notifications.domain import Email, order_confirmation
+from microshop.contracts.events import (
+    Event,
+    OrderApproved,
+    OrderCancelled,
+    OrderCreated,
+    OrderRejected,
+)
+from microshop.services.notifications.domain import Email, order_confirmation, order_outcome
 from microshop.services.notifications.models import SentMessageRow
 
 
 async def send_order_confirmation(ctx: EventContext, order: OrderCreated) -> None:
     await _send_once(ctx, order_confirmation(order))
+
+
+async def send_order_outcome(
+    ctx: EventContext, order: OrderApproved | OrderRejected | OrderCancelled
+) -> None:
+    await _send_once(ctx, order_outcome(order))
 
 
 async def _send_once(ctx: EventContext, email: Email) -> None:
@@ -36,4 +48,9 @@ async def _send_once(ctx: EventContext, email: Email) -> None:
     )
 
 
-HANDLERS: dict[type[Event], EventHandler] = {OrderCreated: send_order_confirmation}
+HANDLERS: dict[type[Event], EventHandler] = {
+    OrderCreated: send_order_confirmation,
+    OrderApproved: send_order_outcome,
+    OrderRejected: send_order_outcome,
+    OrderCancelled: send_order_outcome,
+}

@@ -17,6 +17,7 @@ from microshop.contracts.money import to_cents
 MIN_QUANTITY = 1
 MAX_QUANTITY = 1000
 MAX_PAGE = 100
+MAX_LINES = 50
 # Ids are 32-bit integer columns on every backend; a larger id cannot exist.
 MAX_ID = 2**31 - 1
 MAX_IDEMPOTENCY_KEY = 200

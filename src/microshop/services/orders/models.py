@@ -75,6 +75,8 @@ class OrderRow(OrdersBase):
     idempotency_key: Mapped[str | None] = mapped_column(String(MAX_IDEMPOTENCY_KEY))
     request_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # Why the order ended rejected or cancelled (None while pending or approved).
+    reason: Mapped[str | None] = mapped_column(String(300), default=None)
 
     lines: Mapped[list["OrderLineRow"]] = relationship(
         back_populates="order",
@@ -100,3 +102,36 @@ class OrderLineRow(OrdersBase):
     line_total: Mapped[Decimal] = mapped_column(AMOUNT)
 
     order: Mapped[OrderRow] = relationship(back_populates="lines")
+
+
+class SagaRow(OrdersBase):
+    """The order saga's persisted state (see saga.py): written before each step."""
+
+    __tablename__ = "sagas"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(20), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+    reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    # The simulated card for the payment step; cleared when the saga finishes.
+    card_number: Mapped[str | None] = mapped_column(String(30), default=None)
+    # Which orders replica drives the saga, until when (replicas never run one twice).
+    lease_owner: Mapped[str | None] = mapped_column(String(60), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class SagaStepRow(OrdersBase):
+    """The saga's log: every step started, succeeded, failed or compensated."""
+
+    __tablename__ = "saga_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    step: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(String(500), default=None)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -39,3 +39,12 @@ def _parse(service: str, reply: Reply, model: type[Model], *, not_found: str) ->
 
 def _unexpected(service: str, reply: Reply) -> ApiError:
     return ApiError(502, f"{service} gave an unexpected answer", upstream_status=reply.status)
+
+
+async def shipment_has_left(client: ServiceClient, order_id: int) -> bool:
+    reply = await client.get("shipping", f"/internal/shipments?order_id={order_id}")
+    if reply.status == 404:
+        return False
+    if not reply.ok:
+        raise _unexpected("shipping", reply)
+    return reply.body.get("status") in ("shipped", "delivered")

@@ -2,31 +2,35 @@
 return rows; the API shapes them. Users and products are read through their
 services' HTTP APIs, never their databases."""
 
+import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from microshop.chassis.auth import Principal
 from microshop.chassis.client import ServiceClient
-from microshop.chassis.errors import ApiError, Forbidden, NotFound
-from microshop.services.orders import peers
+from microshop.chassis.errors import ApiError, Conflict, Forbidden, NotFound
+from microshop.chassis.outbox import record_event
+from microshop.contracts.events import OrderCreated, OrderItem
+from microshop.services.orders import peers, saga
 from microshop.services.orders.domain import (
     MAX_ID,
     Caller,
     CannotOrderForAnotherUser,
-    InsufficientStock,
     OrderLine,
     OrderStatus,
     Page,
     UserIdRequired,
-    check_stock,
     customer_for,
     order_total,
     request_fingerprint,
 )
-from microshop.services.orders.models import OrderLineRow, OrderRow
+from microshop.services.orders.models import OrderLineRow, OrderRow, SagaRow, SagaStepRow
+from microshop.services.orders.orchestrator import state_of
+from microshop.services.orders.saga import CannotCancel, Outcome, Phase
 from microshop.services.orders.schemas import OrderCreate
 
 
@@ -48,9 +52,12 @@ async def place_order(
     new: OrderCreate,
     idempotency_key: str | None = None,
 ) -> Placed:
+    """Stores the order `pending` with its saga and its `order.created` event in one
+    transaction; the orchestrator takes it from there (the caller launches it)."""
     caller = caller_of(principal)
     customer_id = _customer(caller, new.user_id)
-    fingerprint = request_fingerprint(customer_id, [(new.product_id, new.quantity)])
+    wanted = new.wanted()
+    fingerprint = request_fingerprint(customer_id, wanted)
     # Only an optimisation: the unique constraint below is what makes retries safe.
     if idempotency_key and (earlier := await _by_key(session, caller, idempotency_key)):
         return _replay(earlier, fingerprint)
@@ -58,34 +65,133 @@ async def place_order(
     await session.rollback()
 
     user = await peers.fetch_user(client, customer_id, principal.token)
-    product = await peers.fetch_product(client, new.product_id, principal.token)
-    try:
-        check_stock(product.stock, new.quantity)
-    except InsufficientStock as exc:
-        raise ApiError(409, "Insufficient stock", available=exc.available) from None
-
-    line = OrderLine(product.id, product.name, product.price, new.quantity)
+    products = await asyncio.gather(
+        *(
+            peers.fetch_product(client, product_id, principal.token)
+            for product_id in dict.fromkeys(p for p, _ in wanted)
+        )
+    )
+    by_id = {product.id: product for product in products}
+    # No stock check here: the saga's inventory step is the one authority on stock.
+    lines = [OrderLine(p, by_id[p].name, by_id[p].price, q) for p, q in wanted]
     order = OrderRow(
         user_id=user.id,
         user_name=user.name,
         user_email=user.email,
         status=OrderStatus.PENDING.value,
-        total=order_total([line]),
+        total=order_total(lines),
         placed_by=caller.idempotency_scope,
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
-        lines=[_line_row(line)],
+        lines=[_line_row(line) for line in lines],
     )
     session.add(order)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         await session.rollback()
         earlier = await _by_key(session, caller, idempotency_key) if idempotency_key else None
         if earlier is None:
             raise
         return _replay(earlier, fingerprint)
+    session.add(
+        SagaRow(
+            order_id=order.id,
+            phase=Phase.FORWARD.value,
+            position=0,
+            card_number=new.card_number(),
+        )
+    )
+    session.add(SagaStepRow(order_id=order.id, step="order", event="created"))
+    await record_event(session, _created_fact(order, lines))
+    await session.commit()
     return Placed(order, replayed=False)
+
+
+async def request_cancel(
+    session: AsyncSession, client: ServiceClient, principal: Principal, order_id: int
+) -> OrderRow:
+    """Asks the saga to undo the order. Between steps the orchestrator compensates
+    what was done; an approved order is undone from its shipment back, unless the
+    parcel has already left."""
+    order = await get_order(session, principal, order_id)
+    row = await session.get(SagaRow, order_id)
+    if row is None:
+        raise Conflict("Order has no saga")
+    state = state_of(row)
+    if state.outcome == Outcome.CANCELLED:
+        return order  # asked twice: same answer
+    if state.phase == Phase.FORWARD:
+        row.cancel_requested = True
+    elif state.finished and state.outcome == Outcome.APPROVED:
+        if await peers.shipment_has_left(client, order_id):
+            raise Conflict("Order already shipped")
+        try:
+            new = saga.cancel(state, "Cancelled by request")
+        except CannotCancel as exc:
+            raise Conflict(str(exc)) from None
+        # Conditional on the state we read: a concurrent change makes this a no-op.
+        flipped = await session.execute(
+            update(SagaRow)
+            .where(SagaRow.order_id == order_id, SagaRow.phase == Phase.DONE.value)
+            .values(
+                phase=new.phase.value, position=new.position, outcome=new.outcome, reason=new.reason
+            )
+        )
+        if flipped.rowcount != 1:  # type: ignore[attr-defined]
+            await session.rollback()
+            raise Conflict("Order changed meanwhile; try again")
+    else:
+        raise Conflict(f"Order is already {state.outcome or 'being rejected'}")
+    session.add(SagaStepRow(order_id=order_id, step="order", event="cancel_requested"))
+    await session.commit()
+    return order
+
+
+async def saga_timeline(
+    session: AsyncSession, order_id: int
+) -> tuple[SagaRow | None, list[SagaStepRow]]:
+    row = await session.get(SagaRow, order_id)
+    steps = await session.scalars(
+        select(SagaStepRow).where(SagaStepRow.order_id == order_id).order_by(SagaStepRow.id)
+    )
+    return row, list(steps)
+
+
+async def unfinished_sagas(session: AsyncSession, older_than: float = 0) -> list[SagaRow]:
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+    query = (
+        select(SagaRow)
+        .where(SagaRow.phase != Phase.DONE.value, SagaRow.updated_at <= cutoff)
+        .order_by(SagaRow.order_id)
+    )
+    return list(await session.scalars(query))
+
+
+def _created_fact(order: OrderRow, lines: list[OrderLine]) -> OrderCreated:
+    first = lines[0]
+    return OrderCreated(
+        id=order.id,
+        user_id=order.user_id,
+        user_name=order.user_name,
+        user_email=order.user_email,
+        product_id=first.product_id,
+        product_name=first.product_name,
+        unit_price=first.unit_price,
+        quantity=first.quantity,
+        total=order.total,
+        status=order.status,
+        created_at=order.created_at,
+        items=[
+            OrderItem(
+                product_id=line.product_id,
+                product_name=line.product_name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+            for line in lines
+        ],
+    )
 
 
 async def list_orders(session: AsyncSession, principal: Principal, page: Page) -> list[OrderRow]:

@@ -1,0 +1,308 @@
+"""Drives order sagas: performs the action saga.py chooses, persists the new
+state and a log entry before moving on, and resumes every unfinished saga after
+a restart. A lease on the saga row keeps two orders replicas from driving the
+same saga at once; a replica that dies simply lets its lease run out.
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import or_, select, update
+
+from microshop.chassis.client import ServiceClient
+from microshop.chassis.db import Database
+from microshop.chassis.errors import ServiceUnavailable
+from microshop.chassis.outbox import record_event
+from microshop.contracts.events import OrderApproved, OrderCancelled, OrderRejected
+from microshop.services.orders import saga
+from microshop.services.orders.models import OrderRow, SagaRow, SagaStepRow
+from microshop.services.orders.saga import Action, Outcome, Phase, SagaState
+from microshop.services.orders.steps import (
+    ACTIONS,
+    COMPENSATIONS,
+    Done,
+    Failed,
+    NotCompensable,
+    SagaOrder,
+)
+
+log = structlog.get_logger()
+
+LEASE = timedelta(seconds=30)
+OUTCOME_EVENTS = {
+    Outcome.APPROVED: OrderApproved,
+    Outcome.REJECTED: OrderRejected,
+    Outcome.CANCELLED: OrderCancelled,
+}
+
+
+class Unknown(Exception):
+    """A step got no answer after its retries: it may or may not have happened."""
+
+
+def state_of(row: SagaRow) -> SagaState:
+    return SagaState(
+        Phase(row.phase), row.position, Outcome(row.outcome) if row.outcome else None, row.reason
+    )
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        db: Database,
+        client: ServiceClient,
+        *,
+        step_attempts: int = 3,
+        compensation_deadline: float = 300.0,
+        crash_at: str | None = None,
+    ) -> None:
+        self.db, self.client = db, client
+        self.step_attempts = step_attempts
+        self.compensation_deadline = compensation_deadline
+        self.crash_at = crash_at
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.running: dict[int, asyncio.Task[None]] = {}
+        self._finished: dict[int, asyncio.Event] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self, sweep_every: float = 5.0) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(sweep_every), name="saga-sweeper")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._sweeper, *self.running.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def launch(self, order_id: int) -> None:
+        if order_id not in self.running:
+            task = asyncio.create_task(self._drive(order_id), name=f"saga-{order_id}")
+            self.running[order_id] = task
+            task.add_done_callback(lambda _: self.running.pop(order_id, None))
+
+    async def wait_finished(self, order_id: int, timeout: float) -> None:
+        event = self._finished.setdefault(order_id, asyncio.Event())
+        async with self.db.sessions() as session:
+            row = await session.get(SagaRow, order_id)
+            if row is None or row.phase == Phase.DONE:
+                return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+
+    async def resume_unfinished(self) -> int:
+        """Launches every unfinished saga nobody holds a live lease on."""
+        now = datetime.now(UTC)
+        async with self.db.sessions() as session:
+            ids = await session.scalars(
+                select(SagaRow.order_id).where(
+                    SagaRow.phase != Phase.DONE,
+                    or_(SagaRow.lease_until.is_(None), SagaRow.lease_until < now),
+                )
+            )
+            waiting = [i for i in ids if i not in self.running]
+        for order_id in waiting:
+            self.launch(order_id)
+        return len(waiting)
+
+    async def _sweep_forever(self, every: float) -> None:
+        while True:
+            try:
+                if resumed := await self.resume_unfinished():
+                    log.info("resumed unfinished sagas", count=resumed)
+            except Exception as exc:
+                log.warning("saga sweep failed", error=repr(exc))
+            await asyncio.sleep(every)
+
+    # -- one saga ----------------------------------------------------------------
+
+    async def _drive(self, order_id: int) -> None:
+        if not await self._take_lease(order_id):
+            return
+        try:
+            while True:
+                async with self.db.sessions() as session:
+                    row = await session.get(SagaRow, order_id)
+                    order = await session.get(OrderRow, order_id)
+                    if row is None or order is None:
+                        return
+                    state, cancel_requested = state_of(row), row.cancel_requested
+                    saga_order = SagaOrder(
+                        order_id=order.id,
+                        user_id=order.user_id,
+                        total=order.total,
+                        items=[(line.product_id, line.quantity) for line in order.lines],
+                        card_number=row.card_number,
+                    )
+                if state.finished:
+                    return
+                if cancel_requested and state.phase == Phase.FORWARD:
+                    await self._save(
+                        order_id,
+                        saga.cancel(state, "Cancelled by request"),
+                        "order",
+                        "cancel_requested",
+                    )
+                    continue
+                action, step = state.next_action()  # type: ignore[misc]
+                if action == Action.RUN:
+                    await self._run(order_id, state, step, saga_order)
+                else:
+                    await self._compensate(order_id, state, step, saga_order)
+        except Exception:
+            log.exception(
+                "saga stopped on an unexpected error; the sweeper will resume it", order_id=order_id
+            )
+        finally:
+            await self._release_lease(order_id)
+            if event := self._finished.pop(order_id, None):
+                event.set()
+
+    async def _run(self, order_id: int, state: SagaState, step: str, order: SagaOrder) -> None:
+        await self._log(order_id, step, "started")
+        self._crash_point(f"{step}.started")
+        try:
+            result = await self._with_retries(step, order)
+        except Unknown as exc:
+            self._crash_point(f"{step}.called")
+            new = saga.step_failed(state, f"{step} unavailable", outcome_unknown=True)
+            await self._save(order_id, new, step, "failed", f"outcome unknown: {exc}")
+            return
+        self._crash_point(f"{step}.called")
+        if isinstance(result, Done):
+            await self._save(order_id, saga.step_succeeded(state), step, "succeeded", result.detail)
+        else:
+            await self._save(
+                order_id, saga.step_failed(state, result.reason), step, "failed", result.reason
+            )
+
+    async def _with_retries(self, step: str, order: SagaOrder) -> Done | Failed:
+        for attempt in range(1, self.step_attempts + 1):
+            try:
+                return await ACTIONS[step](self.client, order)
+            except ServiceUnavailable as exc:
+                if attempt == self.step_attempts:
+                    raise Unknown(exc.message) from None
+                await asyncio.sleep(0.2 * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    async def _compensate(
+        self, order_id: int, state: SagaState, step: str, order: SagaOrder
+    ) -> None:
+        await self._log(order_id, step, "compensating")
+        self._crash_point(f"{step}.compensating")
+        loop = asyncio.get_running_loop()
+        deadline, delay = loop.time() + self.compensation_deadline, 0.2
+        while True:
+            try:
+                result = await COMPENSATIONS[step](self.client, order)
+                break
+            except NotCompensable as exc:
+                # Only a cancellation of an approved order gets here: it stays approved.
+                await self._save(
+                    order_id,
+                    SagaState(Phase.DONE, len(saga.STEPS), Outcome.APPROVED),
+                    step,
+                    "compensation_refused",
+                    str(exc),
+                )
+                return
+            except Exception as exc:
+                if loop.time() > deadline:
+                    raise  # left compensating: the sweeper resumes it later
+                log.warning(
+                    "compensation failed, retrying",
+                    order_id=order_id,
+                    step=step,
+                    error=repr(exc),
+                    in_s=delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                await self._take_lease(order_id)
+        self._crash_point(f"{step}.compensated")
+        await self._save(order_id, saga.compensated(state), step, "compensated", result.detail)
+
+    # -- persistence -------------------------------------------------------------
+
+    async def _log(self, order_id: int, step: str, event: str, detail: str | None = None) -> None:
+        async with self.db.sessions.begin() as session:
+            session.add(SagaStepRow(order_id=order_id, step=step, event=event, detail=detail))
+
+    async def _save(
+        self, order_id: int, state: SagaState, step: str, event: str, detail: str | None = None
+    ) -> None:
+        """The new state, its log entry and, at the end, the order's outcome and its
+        event: one transaction, so a crash leaves either all of it or none."""
+        now = datetime.now(UTC)
+        async with self.db.sessions.begin() as session:
+            row = await session.get(SagaRow, order_id)
+            assert row is not None
+            if row.cancel_requested and state.finished and state.outcome == Outcome.APPROVED:
+                # A cancellation asked for while the last step ran: undo it all now.
+                state = saga.cancel(state, "Cancelled by request")
+            row.phase, row.position = state.phase.value, state.position
+            row.outcome = state.outcome.value if state.outcome else None
+            row.reason, row.updated_at = state.reason, now
+            row.lease_until = now + LEASE
+            session.add(SagaStepRow(order_id=order_id, step=step, event=event, detail=detail))
+            if state.finished:
+                row.cancel_requested, row.card_number = False, None
+                order = await session.get(OrderRow, order_id)
+                assert order is not None and state.outcome is not None
+                order.status, order.reason = state.outcome.value, state.reason
+                await record_event(
+                    session,
+                    OUTCOME_EVENTS[state.outcome](
+                        id=order.id,
+                        user_id=order.user_id,
+                        user_name=order.user_name,
+                        user_email=order.user_email,
+                        total=order.total,
+                        status=order.status,
+                        reason=order.reason,
+                    ),
+                )
+        if state.finished:
+            log.info("saga finished", order_id=order_id, outcome=state.outcome, reason=state.reason)
+
+    async def _take_lease(self, order_id: int) -> bool:
+        now = datetime.now(UTC)
+        async with self.db.sessions.begin() as session:
+            taken = await session.execute(
+                update(SagaRow)
+                .where(
+                    SagaRow.order_id == order_id,
+                    or_(
+                        SagaRow.lease_until.is_(None),
+                        SagaRow.lease_until < now,
+                        SagaRow.lease_owner == self.owner,
+                    ),
+                )
+                .values(lease_owner=self.owner, lease_until=now + LEASE)
+            )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    async def _release_lease(self, order_id: int) -> None:
+        with contextlib.suppress(Exception):
+            async with self.db.sessions.begin() as session:
+                await session.execute(
+                    update(SagaRow)
+                    .where(SagaRow.order_id == order_id, SagaRow.lease_owner == self.owner)
+                    .values(lease_owner=None, lease_until=None)
+                )
+
+    def _crash_point(self, name: str) -> None:
+        # Fault injection for the crash tests (MICROSHOP_ORDERS_CRASH_AT=inventory.called):
+        # a real SIGKILL at a step boundary, exactly where a power cut could land.
+        if self.crash_at == name:
+            log.warning("crash point reached: killing this process", point=name)
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,127 @@
+"""What each saga step does to the other services, over their internal HTTP APIs.
+
+A step's action answers Done, Failed (a business refusal: declined card, no
+stock) or raises ServiceUnavailable (no answer: the orchestrator retries, then
+treats the outcome as unknown). Every call carries an idempotency key derived
+from the order and the step, so repeating a call after a crash changes nothing.
+Compensations are safe to repeat and safe when the step never happened.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from microshop.chassis.client import Reply, ServiceClient
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reason: str
+
+
+class NotCompensable(Exception):
+    """The effect can no longer be undone (the parcel has left)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SagaOrder:
+    order_id: int
+    user_id: int
+    total: Decimal
+    items: list[tuple[int, int]]  # (product id, quantity)
+    card_number: str | None
+
+
+def idempotency_key(order_id: int, step: str) -> str:
+    return f"order-{order_id}-{step}"
+
+
+def _reason(reply: Reply, default: str) -> str:
+    body = reply.body if isinstance(reply.body, dict) else {}
+    return str(body.get("reason") or body.get("error") or default)
+
+
+async def charge_payment(client: ServiceClient, order: SagaOrder) -> Done | Failed:
+    reply = await client.post(
+        "payments",
+        "/internal/payments",
+        json={
+            "order_id": order.order_id,
+            "user_id": order.user_id,
+            "amount": str(order.total),
+            "card_number": order.card_number,
+        },
+        headers={"Idempotency-Key": idempotency_key(order.order_id, "payment")},
+    )
+    if reply.ok and reply.body.get("status") == "succeeded":
+        return Done(f"payment {reply.body['id']}")
+    return Failed(_reason(reply, "Payment failed"))
+
+
+async def refund_payment(client: ServiceClient, order: SagaOrder) -> Done:
+    reply = await client.post(
+        "payments", "/internal/payments/refund-order", json={"order_id": order.order_id}
+    )
+    _expect_ok(reply, "payments")
+    return Done("refunded" if reply.body.get("refunded") else "nothing was charged")
+
+
+async def decrease_stock(client: ServiceClient, order: SagaOrder) -> Done | Failed:
+    reply = await client.post(
+        "catalog",
+        "/internal/stock/decrease",
+        json={
+            "order_id": order.order_id,
+            "items": [{"product_id": p, "quantity": q} for p, q in order.items],
+        },
+    )
+    if reply.ok and reply.body.get("status") == "decreased":
+        return Done()
+    if reply.ok:
+        return Failed("Order was cancelled")
+    return Failed(_reason(reply, "Stock unavailable"))
+
+
+async def restore_stock(client: ServiceClient, order: SagaOrder) -> Done:
+    reply = await client.post(
+        "catalog", "/internal/stock/restore", json={"order_id": order.order_id}
+    )
+    _expect_ok(reply, "catalog")
+    return Done()
+
+
+async def create_shipment(client: ServiceClient, order: SagaOrder) -> Done | Failed:
+    reply = await client.post(
+        "shipping",
+        "/internal/shipments",
+        json={"order_id": order.order_id, "user_id": order.user_id},
+    )
+    if reply.ok and reply.body.get("status") == "created":
+        return Done(f"tracking {reply.body.get('tracking_number')}")
+    if reply.ok:
+        return Failed("Order was cancelled")
+    return Failed(_reason(reply, "Shipping refused"))
+
+
+async def cancel_shipment(client: ServiceClient, order: SagaOrder) -> Done:
+    reply = await client.post(
+        "shipping", "/internal/shipments/cancel", json={"order_id": order.order_id}
+    )
+    if reply.status == 409:
+        raise NotCompensable(_reason(reply, "Shipment already shipped"))
+    _expect_ok(reply, "shipping")
+    return Done()
+
+
+def _expect_ok(reply: Reply, service: str) -> None:
+    if not reply.ok:
+        # A compensation must not be skipped: an unexpected answer is retried later.
+        raise RuntimeError(f"{service} answered {reply.status} to a compensation: {reply.body}")
+
+
+ACTIONS = {"payment": charge_payment, "inventory": decrease_stock, "shipping": create_shipment}
+COMPENSATIONS = {"payment": refund_payment, "inventory": restore_stock, "shipping": cancel_shipment}
