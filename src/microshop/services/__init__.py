@@ -9,4 +9,6 @@ APPS: dict[str, str] = {
     "catalog": "microshop.services.catalog.main:build_app",
     "orders": "microshop.services.orders.main:build_app",
     "notifications": "microshop.services.notifications.main:build_app",
+    "payments": "microshop.services.payments.main:build_app",
+    "shipping": "microshop.services.shipping.main:build_app",
 }

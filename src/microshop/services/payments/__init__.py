@@ -1,0 +1,1 @@
+"""Payments: a simulated card processor the order saga charges and refunds."""

@@ -1,0 +1,50 @@
+"""Request and response shapes of payments (PaymentCreate, PaymentPublic, ...)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from microshop.contracts.money import Money
+
+OrderId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+UserId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+PositiveMoney = Annotated[Money, Field(gt=0)]
+
+
+class PaymentCreate(BaseModel):
+    """The saga's charge for one order; no card means the default test card."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: OrderId
+    user_id: UserId | None = None
+    amount: PositiveMoney
+    card_number: str | None = Field(None, min_length=1, max_length=40)
+
+
+class RefundOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: OrderId
+
+
+class PaymentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    order_id: int
+    user_id: int | None
+    amount: Money
+    status: str
+    reason: str | None
+    card_last4: str | None
+    created_at: datetime
+    refunded_at: datetime | None
+
+
+class OrderRefund(BaseModel):
+    """`refunded` is true once the order's charge is refunded, also on a repeat."""
+
+    refunded: bool
+    payment: PaymentPublic | None

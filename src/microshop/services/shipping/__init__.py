@@ -1,0 +1,1 @@
+"""Shipping: shipments for approved orders, their tracking numbers and cancellations."""
