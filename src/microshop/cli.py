@@ -1,17 +1,36 @@
 """The `microshop` command."""
 
-from typing import Annotated
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
-from microshop.runtime.serve import StartupError
-from microshop.runtime.serve import serve as serve_service
+from microshop.runtime.console import OPEN_MODE_WARNING, stderr_console, stdout_console
+from microshop.runtime.errors import StartupError
+
+if TYPE_CHECKING:
+    from microshop.runtime.supervisor import UpOptions
 
 app = typer.Typer(
     help="microshop: an e-commerce platform built as real microservices.", no_args_is_help=True
 )
-err = Console(stderr=True)
+gateway_app = typer.Typer(help="The edge gateway (Envoy).", no_args_is_help=True)
+app.add_typer(gateway_app, name="gateway")
+err = stderr_console()
+out = stdout_console()
+
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", help="where databases, logs and run state live")
+]
+GatewayPort = Annotated[int, typer.Option("--port", help="the gateway's public port")]
+PortBase = Annotated[
+    int,
+    typer.Option(
+        "--service-port-base", help="envoy admin listens here, the services on the next ports"
+    ),
+]
 
 
 @app.callback()
@@ -19,8 +38,8 @@ def main() -> None:
     """microshop: an e-commerce platform built as real microservices."""
 
 
-def fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+def fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(1)
 
 
@@ -31,7 +50,106 @@ def serve(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
 ) -> None:
     """Run one service in this process (as a container would)."""
+    # Imported here: the other commands need neither FastAPI nor a database driver.
+    from microshop.runtime.serve import serve as serve_service
+
     try:
         serve_service(service, host, port)
     except StartupError as exc:
         fail(str(exc))
+
+
+@app.command()
+def up(
+    open_mode: Annotated[
+        bool, typer.Option("--open", help="no authentication: the chapter's tutorial mode")
+    ] = False,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="run in the background; stop with `microshop down`")
+    ] = False,
+    data_dir: DataDir = Path(".microshop"),
+    port: GatewayPort = 8080,
+    service_port_base: PortBase = 8100,
+) -> None:
+    """Start every service and the gateway on this machine."""
+    from microshop.gateway.ratelimit import InvalidRateLimit, rate_limit_from_env
+    from microshop.runtime.supervisor import UpOptions, run_supervisor
+
+    try:
+        rate_limit = rate_limit_from_env()
+    except InvalidRateLimit as exc:
+        fail(f"MICROSHOP_RATE_LIMIT: {exc}")
+    options = UpOptions(data_dir.resolve(), port, service_port_base, open_mode, rate_limit)
+    if detach:
+        if open_mode:
+            err.print(f"[bold red]WARNING: {OPEN_MODE_WARNING}[/]")
+        _up_detached(options)
+        return
+    try:
+        run_supervisor(options)
+    except StartupError as exc:
+        fail(str(exc))
+
+
+def _up_detached(options: "UpOptions") -> None:
+    from microshop.runtime import console
+    from microshop.runtime.control import DetachedStartFailed, start_detached
+
+    try:
+        state = start_detached(options)
+    except DetachedStartFailed as exc:
+        err.print(f"[dim]last lines of {options.paths.log_file}:[/]")
+        for line in exc.log_tail:
+            err.print(escape(line), markup=True)
+        fail(str(exc))
+    except StartupError as exc:
+        fail(str(exc))
+    everything = dict.fromkeys(state.processes, True)
+    out.print(console.process_table(state, dict(everything), everything))
+    console.print_summary(out, state, options.paths)
+    out.print(f"  [bold]{'stop with':<12}[/] microshop down --data-dir {options.data_dir}")
+
+
+@app.command()
+def down(data_dir: DataDir = Path(".microshop")) -> None:
+    """Stop a system started with `microshop up` (foreground or detached)."""
+    from microshop.runtime.control import stop_system
+    from microshop.runtime.state import RunPaths
+
+    report = stop_system(RunPaths(data_dir.resolve()))
+    out.print(report.message)
+
+
+@app.command()
+def status(data_dir: DataDir = Path(".microshop")) -> None:
+    """Show each process of a running system: pid, port, alive, health."""
+    from microshop.runtime import console
+    from microshop.runtime.control import system_status
+    from microshop.runtime.state import RunPaths
+
+    paths = RunPaths(data_dir.resolve())
+    try:
+        state, health, alive = system_status(paths)
+    except StartupError as exc:
+        fail(str(exc))
+    out.print(console.process_table(state, health, alive))
+    out.print(f"  [bold]{'supervisor':<12}[/] pid {state.supervisor_pid}, {state.status}")
+    console.print_summary(out, state, paths)
+    if not (all(alive.values()) and all(health.values())):
+        raise typer.Exit(1)
+
+
+@gateway_app.command("config")
+def gateway_config(port: GatewayPort = 8080, service_port_base: PortBase = 8100) -> None:
+    """Print the Envoy configuration `microshop up` would run (JSON, which is valid YAML)."""
+    from microshop.gateway.envoy_config import render_envoy_config
+    from microshop.gateway.ratelimit import InvalidRateLimit, rate_limit_from_env
+    from microshop.runtime.supervisor import UpOptions, build_gateway
+
+    try:
+        rate_limit = rate_limit_from_env()
+        plan = UpOptions(Path(".microshop"), port, service_port_base).port_plan()
+    except (InvalidRateLimit, StartupError) as exc:
+        fail(str(exc))
+    config = render_envoy_config(build_gateway(plan, rate_limit))
+    typer.echo(json.dumps(config, indent=2))

@@ -2,20 +2,18 @@
 
 import asyncio
 import importlib
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
 from microshop.chassis.db import Database
+from microshop.runtime.checks import check_data_dir
+from microshop.runtime.errors import StartupError
 from microshop.services import APPS
 
-
-class StartupError(Exception):
-    """A problem the user can fix, reported as one line instead of a traceback."""
+__all__ = ["StartupError", "app_factory", "check_data_dir", "serve"]
 
 
 def app_factory(service: str) -> Callable[[], FastAPI]:
@@ -24,16 +22,6 @@ def app_factory(service: str) -> Callable[[], FastAPI]:
     except KeyError:
         raise StartupError(f"unknown service {service!r} (known: {', '.join(APPS)})") from None
     return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
-
-
-def check_data_dir(data_dir: Path) -> None:
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        probe = data_dir / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise StartupError(f"data dir {data_dir} is not writable: {exc.strerror or exc}") from None
 
 
 async def _ping(url: str) -> None:

@@ -1,0 +1,2 @@
+class StartupError(Exception):
+    """A problem the user can fix, reported as one line instead of a traceback."""

@@ -1,0 +1,305 @@
+"""`microshop up`: every service as its own OS process, then Envoy in front of them.
+
+Starts the services, waits for each readiness check, renders and starts the
+gateway, records pids in `<data-dir>/run/state.json`, restarts whatever crashes,
+and on SIGINT/SIGTERM stops the gateway first, then the services.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from microshop.gateway.envoy_config import Endpoint, Gateway, render_envoy_config
+from microshop.gateway.ratelimit import RateLimit
+from microshop.gateway.routes import public_prefix
+from microshop.runtime import console
+from microshop.runtime.checks import check_data_dir, ensure_not_running
+from microshop.runtime.envoy import envoy_argv, envoy_binary, write_config
+from microshop.runtime.errors import StartupError
+from microshop.runtime.health import wait_until_healthy
+from microshop.runtime.ports import HOST, PortPlan, ensure_ports_free, plan_ports
+from microshop.runtime.processes import ProcessSpec, SupervisedProcess
+from microshop.runtime.state import (
+    ProcessRecord,
+    RunPaths,
+    RunState,
+    Status,
+    remove_run_files,
+    write_pid,
+    write_state,
+)
+from microshop.services import APPS
+
+# Generous for a cold start on a busy 2-core laptop (imports, migrations, seeding).
+READY_TIMEOUT = 90.0
+GATEWAY_TIMEOUT = 30.0
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    data_dir: Path
+    gateway_port: int = 8080
+    service_port_base: int = 8100
+    open_mode: bool = False
+    rate_limit: RateLimit | None = None
+    services: tuple[str, ...] = field(default_factory=lambda: tuple(APPS))
+
+    @property
+    def paths(self) -> RunPaths:
+        return RunPaths(self.data_dir)
+
+    def port_plan(self) -> PortPlan:
+        return plan_ports(self.gateway_port, self.service_port_base, self.services)
+
+
+def preflight(options: UpOptions) -> PortPlan:
+    """Everything that can be checked before starting anything."""
+    check_data_dir(options.data_dir)
+    ensure_not_running(options.paths)
+    envoy_binary()
+    plan = options.port_plan()
+    ensure_ports_free(plan.all_ports())
+    return plan
+
+
+def build_gateway(plan: PortPlan, rate_limit: RateLimit | None) -> Gateway:
+    return Gateway(
+        port=plan.gateway,
+        admin_port=plan.admin,
+        upstreams={name: [Endpoint(HOST, port)] for name, port in plan.services.items()},
+        rate_limit=rate_limit,
+        max_body_bytes=int(os.environ.get("MICROSHOP_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+    )
+
+
+def _url(port: int, path: str = "") -> str:
+    return f"http://{HOST}:{port}{path}"
+
+
+class Supervisor:
+    def __init__(self, options: UpOptions, plan: PortPlan) -> None:
+        self.options = options
+        self.plan = plan
+        self.paths = options.paths
+        self.printer = console.LogPrinter([*options.services, console.GATEWAY])
+        self.console = console.stdout_console()
+        self.status = Status.STARTING
+        self.error: str | None = None
+        self.services: dict[str, SupervisedProcess] = {}
+        self.gateway: SupervisedProcess | None = None
+        self._stop_requested = asyncio.Event()
+
+    async def run(self) -> None:
+        """Runs until SIGINT/SIGTERM; raises StartupError if the system cannot start."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self._on_signal)
+        write_pid(self.paths, os.getpid())
+        self._save_state()
+        if self.options.open_mode:
+            self.printer.event(f"WARNING: {console.OPEN_MODE_WARNING}")
+        startup = asyncio.create_task(self._start())
+        stop = asyncio.create_task(self._stop_requested.wait())
+        try:
+            await asyncio.wait([startup, stop], return_when=asyncio.FIRST_COMPLETED)
+            if startup.done():
+                startup.result()  # raises the StartupError, if any
+                await stop
+            else:
+                startup.cancel()
+        except StartupError as exc:
+            self.status, self.error = Status.FAILED, str(exc)
+            raise
+        finally:
+            stop.cancel()
+            await self._shutdown()
+
+    async def _start(self) -> None:
+        names = ", ".join(self.options.services)
+        self.printer.event(f"starting {names} (data dir {self.options.data_dir})")
+        for name in self.options.services:
+            self.services[name] = self._supervise(
+                name, self._service_argv(name), self._service_env()
+            )
+        for process in self.services.values():
+            await process.start()
+        async with aiohttp.ClientSession() as session:
+            await _first_failure_stops_all(
+                self._await_ready(session, process, self._health_url(name))
+                for name, process in self.services.items()
+            )
+            config_path = self.paths.envoy_config
+            write_config(
+                config_path, render_envoy_config(build_gateway(self.plan, self.options.rate_limit))
+            )
+            self.gateway = self._supervise(
+                console.GATEWAY, envoy_argv(config_path), dict(os.environ)
+            )
+            await self.gateway.start()
+            await self._await_ready(
+                session, self.gateway, _url(self.plan.gateway, "/health"), GATEWAY_TIMEOUT
+            )
+        self.status = Status.READY
+        self._save_state()
+        self.printer.event("all services are healthy")
+        self._print_ready()
+
+    def _supervise(self, name: str, argv: list[str], env: dict[str, str]) -> SupervisedProcess:
+        process = SupervisedProcess(
+            ProcessSpec(name, argv, env), self.printer.line, self.printer.event
+        )
+        process.on_change = self._save_state
+        return process
+
+    def _service_argv(self, name: str) -> list[str]:
+        port = self.plan.services[name]
+        return [
+            sys.executable,
+            "-m",
+            "microshop",
+            "serve",
+            name,
+            "--port",
+            str(port),
+            "--host",
+            HOST,
+        ]
+
+    def _service_env(self) -> dict[str, str]:
+        peers = {name: _url(port) for name, port in self.plan.services.items()}
+        return {
+            **os.environ,
+            "MICROSHOP_DATA_DIR": str(self.options.data_dir),
+            "MICROSHOP_OPEN": "1" if self.options.open_mode else "0",
+            "MICROSHOP_PEERS": json.dumps(peers),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def _health_url(self, service: str) -> str:
+        return _url(self.plan.services[service], "/health/ready")
+
+    async def _await_ready(
+        self,
+        session: aiohttp.ClientSession,
+        process: SupervisedProcess,
+        url: str,
+        timeout: float = READY_TIMEOUT,
+    ) -> None:
+        if await wait_until_healthy(session, url, timeout, give_up=process.gave_up.is_set):
+            process.ready_once = True
+            return
+        raise StartupError(_failure_message(process, timeout))
+
+    def _on_signal(self) -> None:
+        if self._stop_requested.is_set():
+            # A second Ctrl-C: the user does not want to wait for graceful stops.
+            for process in self._all_processes():
+                process.kill_now()
+            return
+        self._stop_requested.set()
+
+    def _all_processes(self) -> list[SupervisedProcess]:
+        return [*([self.gateway] if self.gateway else []), *self.services.values()]
+
+    async def _shutdown(self) -> None:
+        failed = self.status is Status.FAILED
+        if not failed:
+            self.status = Status.STOPPING
+        self._save_state()
+        self.printer.event("stopping")
+        if self.gateway is not None:
+            await self.gateway.stop()
+        await asyncio.gather(*(process.stop() for process in self.services.values()))
+        if failed:
+            # Keep state.json: it tells a waiting `up --detach` why the start failed.
+            self._save_state()
+            self.paths.pid_file.unlink(missing_ok=True)
+        else:
+            remove_run_files(self.paths)
+        self.printer.event("stopped")
+
+    def current_state(self) -> RunState:
+        records = {
+            name: ProcessRecord(
+                pid=process.pid,
+                port=self.plan.services[name],
+                health_url=self._health_url(name),
+                url=_public_url(self.plan.gateway, name),
+                restarts=process.restarts,
+                started_at=process.create_time(),
+            )
+            for name, process in self.services.items()
+        }
+        if self.gateway is not None:
+            records[console.GATEWAY] = ProcessRecord(
+                pid=self.gateway.pid,
+                port=self.plan.gateway,
+                health_url=_url(self.plan.gateway, "/health"),
+                url=_url(self.plan.gateway),
+                restarts=self.gateway.restarts,
+                started_at=self.gateway.create_time(),
+            )
+        return RunState(
+            supervisor_pid=os.getpid(),
+            status=self.status,
+            data_dir=str(self.options.data_dir),
+            gateway_url=_url(self.plan.gateway),
+            admin_url=_url(self.plan.admin),
+            open_mode=self.options.open_mode,
+            processes=records,
+            error=self.error,
+        )
+
+    def _save_state(self) -> None:
+        if self.status is Status.STOPPING and not self.paths.state_file.exists():
+            return
+        write_state(self.paths, self.current_state())
+
+    def _print_ready(self) -> None:
+        state = self.current_state()
+        everything = dict.fromkeys(state.processes, True)
+        self.console.print(console.process_table(state, dict(everything), everything))
+        console.print_summary(self.console, state, self.paths)
+
+
+def _public_url(gateway_port: int, service: str) -> str:
+    prefix = public_prefix(service)
+    return _url(gateway_port, prefix) if prefix else "(internal)"
+
+
+def _failure_message(process: SupervisedProcess, timeout: float) -> str:
+    line = process.last_error_line
+    if process.gave_up.is_set() and line:
+        # `microshop serve` reports its own startup errors as one `error: ...` line.
+        return (
+            line.removeprefix("error: ")
+            if line.startswith("error: ")
+            else f"{process.name} failed to start: {line}"
+        )
+    if process.gave_up.is_set():
+        return f"{process.name} failed to start"
+    return f"{process.name} did not become ready within {timeout:g} s"
+
+
+async def _first_failure_stops_all(waits: Iterable[Coroutine[Any, Any, None]]) -> None:
+    try:
+        async with asyncio.TaskGroup() as group:
+            for wait in waits:
+                group.create_task(wait)
+    except* StartupError as failures:
+        raise failures.exceptions[0] from None
+
+
+def run_supervisor(options: UpOptions) -> None:
+    """Blocks until the system stops; raises StartupError if it cannot start."""
+    plan = preflight(options)
+    asyncio.run(Supervisor(options, plan).run())

@@ -1,0 +1,223 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from microshop.cli import app
+from microshop.gateway.envoy_config import Endpoint, Gateway, render_envoy_config
+from microshop.gateway.ratelimit import InvalidRateLimit, RateLimit, parse_rate_limit
+from microshop.gateway.routes import ROUTES, openapi_urls
+from microshop.runtime.envoy import validate_config
+
+UPSTREAMS = {
+    "users": [Endpoint("127.0.0.1", 8101)],
+    "catalog": [Endpoint("127.0.0.1", 8102)],
+    "orders": [Endpoint("127.0.0.1", 8103)],
+}
+
+
+def render(**overrides: Any) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "port": 8080,
+        "admin_port": 8100,
+        "upstreams": UPSTREAMS,
+        "rate_limit": RateLimit(10, 1, 20),
+    }
+    return render_envoy_config(Gateway(**{**settings, **overrides}))
+
+
+def connection_manager(config: dict[str, Any]) -> dict[str, Any]:
+    listener = config["static_resources"]["listeners"][0]
+    return listener["filter_chains"][0]["filters"][0]["typed_config"]  # type: ignore[no-any-return]
+
+
+def routes(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return connection_manager(config)["route_config"]["virtual_hosts"][0]["routes"]  # type: ignore[no-any-return]
+
+
+def route_for(config: dict[str, Any], **match: str) -> dict[str, Any]:
+    return next(r for r in routes(config) if r["match"] == match)
+
+
+def http_filter(config: dict[str, Any], name: str) -> dict[str, Any] | None:
+    filters = connection_manager(config)["http_filters"]
+    return next((f["typed_config"] for f in filters if f["name"] == name), None)
+
+
+@pytest.mark.parametrize(
+    ("public", "service", "upstream"),
+    [
+        ("/api/users", "users", "/users"),
+        ("/api/auth", "users", "/auth"),
+        ("/api/products", "catalog", "/products"),
+        ("/api/orders", "orders", "/orders"),
+    ],
+)
+def test_each_public_prefix_goes_to_its_service_with_the_prefix_rewritten(
+    public: str, service: str, upstream: str
+) -> None:
+    route = route_for(render(), path_separated_prefix=public)["route"]
+    assert route["cluster"] == service
+    assert route["prefix_rewrite"] == upstream
+    assert route["timeout"] == "15s"
+
+
+@pytest.mark.parametrize(
+    ("public", "service", "upstream"),
+    [
+        ("/api/users/health", "users", "/health"),
+        ("/api/products/health", "catalog", "/health"),
+        ("/api/orders/health/ready", "orders", "/health/ready"),
+        ("/api/products/openapi.json", "catalog", "/openapi.json"),
+    ],
+)
+def test_a_services_health_and_openapi_paths_reach_its_own_root_paths(
+    public: str, service: str, upstream: str
+) -> None:
+    route = route_for(render(), path=public)["route"]
+    assert (route["cluster"], route["prefix_rewrite"]) == (service, upstream)
+
+
+def test_exact_service_paths_come_before_the_prefix_that_would_swallow_them() -> None:
+    matches = [r["match"] for r in routes(render())]
+    assert matches.index({"path": "/api/users/health"}) < matches.index(
+        {"path_separated_prefix": "/api/users"}
+    )
+
+
+def test_the_gateway_answers_its_own_health_as_json() -> None:
+    route = route_for(render(), path="/health")
+    assert route["direct_response"] == {"status": 200, "body": {"inline_string": '{"status":"ok"}'}}
+    assert route["response_headers_to_add"][0]["header"]["value"] == "application/json"
+
+
+def test_the_docs_page_offers_every_running_services_openapi_document() -> None:
+    page = route_for(render(), path="/api/docs")["direct_response"]["body"]["inline_string"]
+    assert "swagger-ui-bundle.js" in page
+    for service in UPSTREAMS:
+        assert f'"url": "{openapi_urls()[service]}"' in page
+    assert "/api/notifications/openapi.json" not in page
+
+
+def test_a_service_without_replicas_gets_neither_routes_nor_a_cluster() -> None:
+    config = render(upstreams={"catalog": [Endpoint("127.0.0.1", 8102)]})
+    clusters = [c["name"] for c in config["static_resources"]["clusters"]]
+    assert clusters == ["catalog"]
+    assert all(r.get("route", {}).get("cluster", "catalog") == "catalog" for r in routes(config))
+
+
+def test_every_replica_is_an_endpoint_of_its_health_checked_cluster() -> None:
+    replicas = [Endpoint("127.0.0.1", 8102), Endpoint("127.0.0.1", 8202)]
+    cluster = render(upstreams={"catalog": replicas})["static_resources"]["clusters"][0]
+    endpoints = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    ports = [e["endpoint"]["address"]["socket_address"]["port_value"] for e in endpoints]
+    assert ports == [8102, 8202]
+    assert cluster["connect_timeout"] == "1s"
+    check = cluster["health_checks"][0]
+    assert (check["http_health_check"]["path"], check["interval"]) == ("/health", "2s")
+
+
+def test_the_admin_interface_listens_on_loopback_only() -> None:
+    address = render()["admin"]["address"]["socket_address"]
+    assert address == {"address": "127.0.0.1", "port_value": 8100}
+
+
+def test_request_ids_are_generated_or_kept_and_the_client_address_is_forwarded() -> None:
+    manager = connection_manager(render())
+    assert manager["generate_request_id"] and manager["preserve_external_request_id"]
+    assert manager["use_remote_address"] is True
+    virtual_host = manager["route_config"]["virtual_hosts"][0]
+    real_ip = virtual_host["request_headers_to_add"][0]
+    assert real_ip["header"] == {
+        "key": "x-real-ip",
+        "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
+    }
+    assert real_ip["append_action"] == "OVERWRITE_IF_EXISTS_OR_ADD"
+
+
+def test_the_rate_limit_gives_each_client_address_its_own_bucket() -> None:
+    limit = http_filter(render(), "envoy.filters.http.local_ratelimit")
+    assert limit is not None
+    assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}]
+    assert limit["descriptors"][0]["token_bucket"] == {
+        "max_tokens": 20,
+        "tokens_per_fill": 10,
+        "fill_interval": "1s",
+    }
+    assert limit["always_consume_default_token_bucket"] is False
+
+
+def test_no_rate_limit_filter_is_rendered_when_the_limit_is_off() -> None:
+    assert http_filter(render(rate_limit=None), "envoy.filters.http.local_ratelimit") is None
+
+
+def test_envoys_own_error_replies_are_json() -> None:
+    mappers = connection_manager(render())["local_reply_config"]["mappers"]
+    bodies = {
+        m["filter"]["status_code_filter"]["comparison"]["value"]["default_value"]: m[
+            "body_format_override"
+        ]["json_format"]
+        for m in mappers
+    }
+    assert bodies[429] == {"error": "Too many requests", "retry_after": 1}
+    assert bodies[404] == {"error": "Not found"}
+    assert bodies[503]["error"] == "%ROUTE_NAME% unavailable"
+    assert bodies[413] == {"error": "Request body too large", "max_bytes": 1024 * 1024}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10/s:20", RateLimit(10, 1, 20)),
+        ("5/m", RateLimit(5, 60, 5)),
+        ("100", RateLimit(100, 1, 100)),
+        ("off", None),
+    ],
+)
+def test_rate_limits_are_read_as_rate_unit_and_burst(text: str, expected: RateLimit | None) -> None:
+    assert parse_rate_limit(text) == expected
+
+
+@pytest.mark.parametrize("text", ["ten", "10/week", "0/s", "10/s:x"])
+def test_a_malformed_rate_limit_is_refused(text: str) -> None:
+    with pytest.raises(InvalidRateLimit):
+        parse_rate_limit(text)
+
+
+def test_every_route_of_the_table_points_at_a_slashless_prefix() -> None:
+    # path_separated_prefix refuses a trailing slash; catch it before Envoy does.
+    assert all(not r.public_prefix.endswith("/") for r in ROUTES)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("rate_limit", [RateLimit(10, 1, 20), None])
+def test_envoy_accepts_the_rendered_configuration(
+    tmp_path: Path, rate_limit: RateLimit | None
+) -> None:
+    path = tmp_path / "envoy.json"
+    path.write_text(json.dumps(render(rate_limit=rate_limit)))
+    assert validate_config(path) is None
+
+
+@pytest.mark.timeout(60)
+def test_the_gateway_config_command_prints_a_configuration_envoy_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MICROSHOP_RATE_LIMIT", raising=False)
+    result = CliRunner().invoke(
+        app, ["gateway", "config", "--port", "9080", "--service-port-base", "9100"]
+    )
+    assert result.exit_code == 0, result.output
+    config = json.loads(result.output)
+    assert config["static_resources"]["listeners"][0]["address"]["socket_address"] == {
+        "address": "127.0.0.1",
+        "port_value": 9080,
+    }
+    clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
+    users = clusters["users"]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
+    assert users["endpoint"]["address"]["socket_address"]["port_value"] == 9101
+    path = tmp_path / "envoy.json"
+    path.write_text(result.output)
+    assert validate_config(path) is None
