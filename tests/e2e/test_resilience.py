@@ -1,0 +1,65 @@
+"""The gateway's rate limit at its default, and the supervisor bringing back what dies."""
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.system import System, gone, running_system
+from tests.support.http import Api
+
+pytestmark = pytest.mark.timeout(240)
+RECOVERY_TIMEOUT = 20.0
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    data_dir: Path = tmp_path_factory.mktemp("resilience") / "data"
+    with running_system(data_dir, rate_limit=None) as running:
+        yield running
+
+
+@pytest.fixture
+async def api(system: System) -> AsyncIterator[Api]:
+    client = Api(system.url)
+    yield client
+    await client.close()
+
+
+async def test_a_client_over_ten_requests_a_second_with_bursts_of_twenty_is_refused(
+    api: Api,
+) -> None:
+    replies = await asyncio.gather(*(api.get("/api/products") for _ in range(25)))
+    refused = [body for status, body in replies if status == 429]
+    assert refused, [status for status, _ in replies]
+    assert refused[0] == {"error": "Too many requests", "retry_after": 1}
+    await asyncio.sleep(2.5)  # the bucket refills, leaving later tests unlimited
+
+
+async def _recovers(api: Api, system: System, name: str, path: str, old_pid: int) -> int:
+    deadline = time.monotonic() + RECOVERY_TIMEOUT
+    while time.monotonic() < deadline:
+        pid = system.state()["processes"][name]["pid"]
+        if pid not in (None, old_pid):
+            status, _ = await api.get(path)
+            if status == 200:
+                return int(pid)
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"{name} did not come back within {RECOVERY_TIMEOUT:g} s")
+
+
+@pytest.mark.parametrize(("name", "path"), [("catalog", "/api/products"), ("gateway", "/health")])
+async def test_a_killed_process_is_restarted_and_its_route_answers_again(
+    api: Api, system: System, name: str, path: str
+) -> None:
+    old_pid = system.state()["processes"][name]["pid"]
+    os.kill(old_pid, signal.SIGKILL)
+    new_pid = await _recovers(api, system, name, path, old_pid)
+    assert gone(old_pid)
+    assert system.state()["processes"][name]["restarts"] >= 1
+    status = system.microshop("status", "--data-dir", str(system.data_dir))
+    assert str(new_pid) in status.stdout

@@ -1,0 +1,25 @@
+"""`microshop up` refuses to start what cannot run, in one line and before starting anything."""
+
+import socket
+from pathlib import Path
+
+from tests.e2e.system import clean_env, free_port_base, run_microshop
+
+
+def test_up_refuses_a_busy_gateway_port_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data_dir, base = str(tmp_path / "data"), str(free_port_base())
+        args = ["up", "--detach", "--data-dir", data_dir, "--port", str(port)]
+        result = run_microshop([*args, "--service-port-base", base], clean_env())
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: port {port} is already in use"
+    assert not (tmp_path / "data" / "run" / "supervisor.pid").exists()
+
+
+def test_down_without_a_running_system_says_so(tmp_path: Path) -> None:
+    result = run_microshop(["down", "--data-dir", str(tmp_path)], clean_env())
+    assert result.returncode == 0
+    assert "not running" in result.stdout

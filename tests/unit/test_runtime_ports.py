@@ -1,0 +1,46 @@
+import socket
+
+import pytest
+
+from microshop.runtime.errors import StartupError
+from microshop.runtime.ports import ensure_ports_free, is_port_free, plan_ports
+from tests.support.asgi import free_port
+
+
+def test_the_admin_interface_takes_the_base_and_services_follow_in_order() -> None:
+    plan = plan_ports(8080, 8100, ["users", "catalog", "orders"])
+    assert plan.gateway == 8080
+    assert plan.admin == 8100
+    assert plan.services == {"users": 8101, "catalog": 8102, "orders": 8103}
+    assert plan.all_ports() == [8080, 8100, 8101, 8102, 8103]
+
+
+def test_two_systems_with_two_bases_share_no_port() -> None:
+    first = plan_ports(8080, 8100, ["users", "catalog"])
+    second = plan_ports(9080, 9100, ["users", "catalog"])
+    assert not set(first.all_ports()) & set(second.all_ports())
+
+
+def test_a_gateway_port_inside_the_service_range_is_refused() -> None:
+    with pytest.raises(StartupError, match="gateway port 8102 collides"):
+        plan_ports(8102, 8100, ["users", "catalog", "orders"])
+
+
+def test_ports_beyond_65535_are_refused() -> None:
+    with pytest.raises(StartupError, match="outside 1-65535"):
+        plan_ports(8080, 65534, ["users", "catalog"])
+
+
+def test_a_port_with_a_listener_is_reported_busy_in_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert not is_port_free(port)
+        with pytest.raises(StartupError) as error:
+            ensure_ports_free([free_port(), port])
+    assert str(error.value) == f"port {port} is already in use"
+
+
+def test_free_ports_pass_the_check() -> None:
+    ensure_ports_free([free_port(), free_port()])
