@@ -11,7 +11,7 @@ from microshop.runtime.console import OPEN_MODE_WARNING, stderr_console, stdout_
 from microshop.runtime.errors import StartupError
 
 if TYPE_CHECKING:
-    from microshop.runtime.supervisor import UpOptions
+    from microshop.runtime.system import UpOptions
 
 app = typer.Typer(
     help="microshop: an e-commerce platform built as real microservices.", no_args_is_help=True
@@ -73,7 +73,8 @@ def up(
 ) -> None:
     """Start every service and the gateway on this machine."""
     from microshop.gateway.ratelimit import InvalidRateLimit, rate_limit_from_env
-    from microshop.runtime.supervisor import UpOptions, run_supervisor
+    from microshop.runtime.supervisor import run_supervisor
+    from microshop.runtime.system import UpOptions
 
     try:
         rate_limit = rate_limit_from_env()
@@ -100,7 +101,8 @@ def _up_detached(options: "UpOptions") -> None:
     except DetachedStartFailed as exc:
         err.print(f"[dim]last lines of {options.paths.log_file}:[/]")
         for line in exc.log_tail:
-            err.print(escape(line), markup=True)
+            if line.removeprefix("error: ") != str(exc):  # printed once, last, below
+                err.print(escape(line))
         fail(str(exc))
     except StartupError as exc:
         fail(str(exc))
@@ -144,7 +146,7 @@ def gateway_config(port: GatewayPort = 8080, service_port_base: PortBase = 8100)
     """Print the Envoy configuration `microshop up` would run (JSON, which is valid YAML)."""
     from microshop.gateway.envoy_config import render_envoy_config
     from microshop.gateway.ratelimit import InvalidRateLimit, rate_limit_from_env
-    from microshop.runtime.supervisor import UpOptions, build_gateway
+    from microshop.runtime.system import UpOptions, build_gateway
 
     try:
         rate_limit = rate_limit_from_env()

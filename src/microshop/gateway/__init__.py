@@ -1,1 +1,16 @@
-"""The edge gateway: one routing table rendered into Envoy configuration."""
+"""The edge gateway: one routing table rendered into Envoy configuration.
+
+`routes.ROUTES` is the whole public API. Each service is published under one name,
+the prefix of its first route, which also carries its health checks and its
+OpenAPI document:
+
+    users          /api/users     (and /api/auth)   /api/users/health, /api/users/openapi.json
+    catalog        /api/products                    /api/products/health, ...
+    orders         /api/orders                      /api/orders/health, ...
+    notifications  /api/notifications
+    payments       /api/payments
+    shipping       /api/shipments
+
+Envoy answers `/health` and `/api/docs` (Swagger UI over every document) itself.
+`microshop gateway config` prints what `microshop up` runs.
+"""

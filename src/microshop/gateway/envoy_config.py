@@ -10,15 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from microshop.gateway.docs_page import docs_page
-from microshop.gateway.ratelimit import RateLimit
+from microshop.gateway.ratelimit import RateLimit, rate_limit_filter
 from microshop.gateway.routes import ROUTES, Route, openapi_urls, service_paths
 
 JsonObject = dict[str, Any]
 
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-LOCAL_RATE_LIMIT = (
-    "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
-)
 BUFFER = "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer"
 CONNECTION_LIMIT = "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig"
 ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
@@ -87,7 +84,7 @@ def _header(key: str, value: str) -> JsonObject:
 
 
 def _listener(gateway: Gateway) -> JsonObject:
-    filters = [_rate_limit_filter(gateway.rate_limit)] if gateway.rate_limit else []
+    filters = [rate_limit_filter(gateway.rate_limit)] if gateway.rate_limit else []
     # A service refusing an oversized body closes the connection mid-upload, and
     # Envoy may then see a reset instead of the 413: the edge refuses it first.
     filters.append(
@@ -243,33 +240,6 @@ def _local_replies(gateway: Gateway) -> JsonObject:
                 "body_format_override": {"json_format": {"error": "%LOCAL_REPLY_BODY%"}},
             },
         ]
-    }
-
-
-def _rate_limit_filter(limit: RateLimit) -> JsonObject:
-    bucket = {
-        "max_tokens": limit.burst,
-        "tokens_per_fill": limit.requests,
-        "fill_interval": f"{limit.per_seconds}s",
-    }
-    always = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
-    return {
-        "name": "envoy.filters.http.local_ratelimit",
-        "typed_config": {
-            "@type": LOCAL_RATE_LIMIT,
-            "stat_prefix": "per_client_ip",
-            "token_bucket": bucket,
-            "filter_enabled": {**always, "runtime_key": "microshop.rate_limit_enabled"},
-            "filter_enforced": {**always, "runtime_key": "microshop.rate_limit_enforced"},
-            # One bucket per client address, created on first sight (bounded LRU).
-            "descriptors": [{"entries": [{"key": "remote_address"}], "token_bucket": bucket}],
-            "max_dynamic_descriptors": 10_000,
-            # Otherwise every request also spends a token of the one shared default bucket.
-            "always_consume_default_token_bucket": False,
-            "rate_limits": [{"actions": [{"remote_address": {}}]}],
-            "response_headers_to_add": [_header("retry-after", str(limit.retry_after))],
-            "enable_x_ratelimit_headers": "DRAFT_VERSION_03",
-        },
     }
 
 

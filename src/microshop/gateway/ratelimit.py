@@ -7,6 +7,7 @@ parse_rate_limit("off")      # None: no limit (tests, benchmarks)
 import math
 import os
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_RATE_LIMIT = "10/s:20"
 RATE_LIMIT_ENV = "MICROSHOP_RATE_LIMIT"
@@ -55,3 +56,40 @@ def parse_rate_limit(text: str) -> RateLimit | None:
 
 def rate_limit_from_env() -> RateLimit | None:
     return parse_rate_limit(os.environ.get(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT))
+
+
+LOCAL_RATE_LIMIT = (
+    "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+)
+
+
+def rate_limit_filter(limit: RateLimit) -> dict[str, Any]:
+    """Envoy's local rate limit filter with one token bucket per client address."""
+    bucket = {
+        "max_tokens": limit.burst,
+        "tokens_per_fill": limit.requests,
+        "fill_interval": f"{limit.per_seconds}s",
+    }
+    always = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
+    retry_after = {"key": "retry-after", "value": str(limit.retry_after)}
+    return {
+        "name": "envoy.filters.http.local_ratelimit",
+        "typed_config": {
+            "@type": LOCAL_RATE_LIMIT,
+            "stat_prefix": "per_client_ip",
+            "token_bucket": bucket,
+            "filter_enabled": {**always, "runtime_key": "microshop.rate_limit_enabled"},
+            "filter_enforced": {**always, "runtime_key": "microshop.rate_limit_enforced"},
+            # Buckets are created per address on first sight, up to this many (LRU).
+            "descriptors": [{"entries": [{"key": "remote_address"}], "token_bucket": bucket}],
+            "max_dynamic_descriptors": 10_000,
+            # Otherwise every request also spends a token of the one shared default bucket.
+            "always_consume_default_token_bucket": False,
+            # The filter's own rate_limits: descriptors on routes are deprecated.
+            "rate_limits": [{"actions": [{"remote_address": {}}]}],
+            "response_headers_to_add": [
+                {"header": retry_after, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+            ],
+            "enable_x_ratelimit_headers": "DRAFT_VERSION_03",
+        },
+    }

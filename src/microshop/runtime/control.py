@@ -14,7 +14,7 @@ from microshop.runtime.checks import is_microshop_supervisor, running_supervisor
 from microshop.runtime.errors import StartupError
 from microshop.runtime.health import check_all
 from microshop.runtime.state import RunPaths, RunState, Status, read_state, remove_run_files
-from microshop.runtime.supervisor import UpOptions, preflight
+from microshop.runtime.system import UpOptions, preflight
 
 DETACHED_START_TIMEOUT = 180.0
 DOWN_TIMEOUT = 20.0
