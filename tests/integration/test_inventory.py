@@ -52,7 +52,9 @@ async def test_an_order_asking_more_than_the_stock_changes_nothing(catalog: Api)
     assert (await stock(catalog, 1), await stock(catalog, 2)) == (10, 50)
 
 
-async def test_a_restore_that_overtakes_its_decrease_makes_the_decrease_a_no_op(catalog: Api) -> None:
+async def test_a_restore_that_overtakes_its_decrease_makes_the_decrease_a_no_op(
+    catalog: Api,
+) -> None:
     await catalog.post("/internal/stock/restore", {"order_id": 9})
     status, body = await catalog.post("/internal/stock/decrease", decrease(9, (1, 3)))
     assert (status, body["status"]) == (200, "restored")

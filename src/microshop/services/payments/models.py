@@ -65,7 +65,7 @@ class PaymentRow(PaymentsBase):
     idempotency_key: Mapped[str] = mapped_column(String(MAX_IDEMPOTENCY_KEY))
     order_id: Mapped[int] = mapped_column(Integer, index=True)
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(String(200))
     card_last4: Mapped[str | None] = mapped_column(String(4))

@@ -5,11 +5,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microshop.contracts.money import Money
+from microshop.contracts.money import Amount
 
 OrderId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 UserId = Annotated[int, Field(ge=1, le=2**31 - 1)]
-PositiveMoney = Annotated[Money, Field(gt=0)]
+# Any order total may be charged (and declined over the limit): not capped like a price.
+PositiveAmount = Annotated[Amount, Field(gt=0)]
 
 
 class PaymentCreate(BaseModel):
@@ -19,7 +20,7 @@ class PaymentCreate(BaseModel):
 
     order_id: OrderId
     user_id: UserId | None = None
-    amount: PositiveMoney
+    amount: PositiveAmount
     card_number: str | None = Field(None, min_length=1, max_length=40)
 
 
@@ -35,7 +36,7 @@ class PaymentPublic(BaseModel):
     id: int
     order_id: int
     user_id: int | None
-    amount: Money
+    amount: Amount
     status: str
     reason: str | None
     card_last4: str | None

@@ -20,7 +20,7 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(200), nullable=False),
         sa.Column("order_id", sa.Integer, nullable=False),
         sa.Column("user_id", sa.Integer, nullable=True),
-        sa.Column("amount", sa.Numeric(12, 2), nullable=False),
+        sa.Column("amount", sa.Numeric(16, 2), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("reason", sa.String(200), nullable=True),
         sa.Column("card_last4", sa.String(4), nullable=True),
