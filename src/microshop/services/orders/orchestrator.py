@@ -7,6 +7,7 @@ same saga at once; a replica that dies simply lets its lease run out.
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -191,7 +192,8 @@ class Orchestrator:
             except ServiceUnavailable as exc:
                 if attempt == self.step_attempts:
                     raise Unknown(exc.message) from None
-                await asyncio.sleep(0.2 * 2 ** (attempt - 1))
+                # Jittered, so sagas that failed together do not retry in lockstep.
+                await asyncio.sleep(random.uniform(0.5, 1.0) * 0.4 * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
     async def _compensate(
