@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from microshop import __version__
 from microshop.chassis.auth import JwksKeySource, KeySource, TokenVerifier
-from microshop.chassis.client import ServiceClient, StaticDiscovery
+from microshop.chassis.client import Resilience, ServiceClient, StaticDiscovery
 from microshop.chassis.db import Database
 from microshop.chassis.errors import error_response, install_error_handlers
 from microshop.chassis.events import EventWiring
@@ -58,7 +58,16 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.db = Database(
             settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous
         )
-        app.state.client = ServiceClient(StaticDiscovery(settings.peers), settings.http_timeout)
+        app.state.client = ServiceClient(
+            StaticDiscovery(settings.peers),
+            Resilience(
+                timeout=settings.http_timeout,
+                retries=settings.http_retries,
+                breaker_failures=settings.breaker_failures,
+                breaker_reset=settings.breaker_reset_seconds,
+                per_peer_connections=settings.http_connections_per_peer,
+            ),
+        )
         keys = spec.key_source(app) if spec.key_source else JwksKeySource(app.state.client)
         app.state.verifier = TokenVerifier(keys)
         app.state.events = None

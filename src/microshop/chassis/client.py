@@ -1,13 +1,20 @@
-"""The one way a service calls another: discovery, a pooled aiohttp session and a
-timeout on every call (3 s by default, as in the chapter).
+"""The one way a service calls another: discovery, a pooled aiohttp session, a
+timeout on every call (3 s by default, as in the chapter), bounded retries with
+jittered backoff for idempotent calls only (GET, or a request that carries an
+Idempotency-Key), a circuit breaker per downstream, and a per-downstream
+connection limit (bulkhead: a saturated peer makes callers wait at most the
+timeout, never pile up without bound).
 
     user = await client.get("users", f"/users/{user_id}", token=principal.token)
     if user.status == 404: ...
 
-A call that cannot be answered (connection refused, timeout, the peer's 5xx)
-raises `ServiceUnavailable`, which the app answers as a JSON 503.
+A call that cannot be answered (connection refused, timeout, the peer's 5xx, an
+open breaker) raises `ServiceUnavailable`, which the app answers as a JSON 503
+with Retry-After.
 """
 
+import asyncio
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +22,7 @@ import aiohttp
 import orjson
 import structlog
 
+from microshop.chassis.breaker import CircuitBreaker
 from microshop.chassis.errors import ServiceUnavailable
 
 log = structlog.get_logger()
@@ -43,17 +51,40 @@ class StaticDiscovery:
             raise ServiceUnavailable(service) from None
 
 
+@dataclass(frozen=True)
+class Resilience:
+    timeout: float = 3.0
+    retries: int = 2
+    breaker_failures: int = 5
+    breaker_reset: float = 60.0
+    per_peer_connections: int = 100
+
+
+class _PeerFailed(Exception):
+    pass
+
+
 class ServiceClient:
-    def __init__(self, discovery: StaticDiscovery, timeout: float = 3.0, limit: int = 100) -> None:
+    def __init__(self, discovery: StaticDiscovery, policy: Resilience | None = None) -> None:
         self.discovery = discovery
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self.limit = limit
+        self.policy = policy or Resilience()
+        self.timeout = aiohttp.ClientTimeout(total=self.policy.timeout)
+        self.breakers: dict[str, CircuitBreaker] = {}
         self._session: aiohttp.ClientSession | None = None
+
+    def breaker(self, service: str) -> CircuitBreaker:
+        if service not in self.breakers:
+            self.breakers[service] = CircuitBreaker(
+                self.policy.breaker_failures, self.policy.breaker_reset
+            )
+        return self.breakers[service]
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.limit, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(
+                    limit=0, limit_per_host=self.policy.per_peer_connections, ttl_dns_cache=300
+                ),
                 timeout=self.timeout,
                 json_serialize=lambda obj: orjson.dumps(obj).decode(),
             )
@@ -75,16 +106,37 @@ class ServiceClient:
             all_headers["Authorization"] = f"Bearer {token}"
         if request_id := structlog.contextvars.get_contextvars().get("request_id"):
             all_headers.setdefault("X-Request-Id", request_id)
+        idempotent = method in ("GET", "HEAD") or "Idempotency-Key" in all_headers
+        attempts = 1 + (self.policy.retries if idempotent else 0)
+        breaker = self.breaker(service)
+        for attempt in range(1, attempts + 1):
+            if not breaker.allow():
+                raise ServiceUnavailable(service, retry_after=breaker.retry_after())
+            try:
+                reply = await self._once(method, url, json, all_headers, service, path)
+            except _PeerFailed:
+                breaker.record_failure()
+                if attempt == attempts:
+                    raise ServiceUnavailable(service, retry_after=breaker.retry_after()) from None
+                await asyncio.sleep(random.uniform(0.5, 1.0) * 0.1 * 2**attempt)
+                continue
+            breaker.record_success()
+            return reply
+        raise AssertionError("unreachable")
+
+    async def _once(
+        self, method: str, url: str, json: Any, headers: dict[str, str], service: str, path: str
+    ) -> Reply:
         try:
-            async with self._http().request(method, url, json=json, headers=all_headers) as resp:
+            async with self._http().request(method, url, json=json, headers=headers) as resp:
                 raw = await resp.read()
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("peer call failed", peer=service, path=path, error=repr(exc))
-            raise ServiceUnavailable(service) from exc
+            raise _PeerFailed from exc
         if status >= 500:
             log.warning("peer answered an error", peer=service, path=path, status=status)
-            raise ServiceUnavailable(service)
+            raise _PeerFailed
         return Reply(status, orjson.loads(raw) if raw else None)
 
     async def get(self, service: str, path: str, **kwargs: Any) -> Reply:

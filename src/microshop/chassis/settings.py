@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     log_format: str = _shared("LOG_FORMAT", "console")
     log_level: str = _shared("LOG_LEVEL", "info")
     http_timeout: float = _shared("HTTP_TIMEOUT", 3.0)
+    http_retries: int = _shared("HTTP_RETRIES", 2)
+    breaker_failures: int = _shared("BREAKER_FAILURES", 5)
+    breaker_reset_seconds: float = _shared("BREAKER_RESET_SECONDS", 60.0)
+    http_connections_per_peer: int = _shared("HTTP_CONNECTIONS_PER_PEER", 100)
     sqlite_synchronous: str = _shared("SQLITE_SYNCHRONOUS", "NORMAL")
     max_body_bytes: int = _shared("MAX_BODY_BYTES", 1024 * 1024)
     # nats://... or amqp://...; None runs without a broker (events stay in the outbox).
