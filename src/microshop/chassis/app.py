@@ -83,6 +83,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                     settings.bus_prefix,
                     spec.handlers,
                     app,
+                    crash_after_publish=settings.outbox_crash_after_publish,
                 )
                 app.state.events.start()
             elif spec.handlers:

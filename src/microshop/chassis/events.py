@@ -26,12 +26,13 @@ class EventWiring:
         prefix: str,
         handlers: Mapping[type[Event], EventHandler],
         app: object,
+        crash_after_publish: bool = False,
     ) -> None:
         self.bus: Bus = connect_bus(broker_url, prefix)
         self.inbox = Inbox(service, db, app)
         for event_type, handle in handlers.items():
             self.bus.subscribe(service, event_type.TYPE, self.inbox.handler_for(handle))
-        self.relay = OutboxRelay(db, self.bus)
+        self.relay = OutboxRelay(db, self.bus, crash_after_publish=crash_after_publish)
         db.attach(outbox_relay=self.relay)
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = False

@@ -10,6 +10,8 @@ and the consumers' inbox absorb the repeat).
 """
 
 import asyncio
+import os
+import signal
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -78,8 +80,17 @@ async def record_event(session: AsyncSession, fact: Event, trace: str | None = N
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, bus: Bus, batch: int = 200, idle_poll: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        batch: int = 200,
+        idle_poll: float = 1.0,
+        crash_after_publish: bool = False,
+    ) -> None:
         self.db, self.bus, self.batch, self.idle_poll = db, bus, batch, idle_poll
+        # Fault injection for the tests: die between publishing and marking sent.
+        self.crash_after_publish = crash_after_publish
         self._wake = asyncio.Event()
         self._stopping = False
         self.published = 0
@@ -126,6 +137,9 @@ class OutboxRelay:
                 await self.bus.publish(row.body, row.type, row.event_id)
                 done.append(row.seq)
         finally:
+            if done and self.crash_after_publish:
+                log.warning("crash point reached: killing this process after publishing")
+                os.kill(os.getpid(), signal.SIGKILL)
             if done:
                 await self._mark_published(done)
         return len(rows)

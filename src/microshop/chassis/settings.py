@@ -49,6 +49,8 @@ class ServiceSettings(BaseSettings):
     broker_url: str | None = _shared("BROKER_URL", None)
     # Names of streams, subjects, exchanges and queues start with this (shared servers).
     bus_prefix: str = _shared("BUS_PREFIX", "microshop")
+    # Fault injection for the outbox tests only: SIGKILL after publishing, before marking.
+    outbox_crash_after_publish: bool = _shared("OUTBOX_CRASH_AFTER_PUBLISH", False)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
