@@ -1,22 +1,17 @@
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Integer,
     Numeric,
     String,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from microshop.chassis.db import Base
+from microshop.chassis.db import Base, UtcDateTime, utc_now
 from microshop.services.orders.domain import MAX_IDEMPOTENCY_KEY, OrderStatus
 
 
@@ -26,34 +21,6 @@ class OrdersBase(Base):
 
 # Totals outgrow a unit price: 1000 x 99,999,999.99 needs 14 digits.
 AMOUNT = Numeric(14, 2)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend: SQLite and MariaDB keep no time zone,
-    and MariaDB's DATETIME drops microseconds unless asked for them."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        if dialect.name in ("mysql", "mariadb"):
-            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
-        return dialect.type_descriptor(DateTime(timezone=True))
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name in ("mysql", "mariadb") else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class OrderRow(OrdersBase):

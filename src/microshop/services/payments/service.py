@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from microshop.chassis.auth import Principal
+from microshop.chassis.db import utc_now
 from microshop.chassis.errors import ApiError, Conflict, NotFound
 from microshop.chassis.outbox import record_event
 from microshop.contracts.events import Event, PaymentFailed, PaymentRefunded, PaymentSucceeded
@@ -26,7 +27,7 @@ from microshop.services.payments.domain import (
     declined,
     visible_to,
 )
-from microshop.services.payments.models import OrderChargeRow, PaymentRow, utc_now
+from microshop.services.payments.models import OrderChargeRow, PaymentRow
 from microshop.services.payments.schemas import PaymentCreate
 
 PaymentFact = type[PaymentSucceeded] | type[PaymentFailed] | type[PaymentRefunded]
@@ -58,6 +59,11 @@ async def _charge_once(
         return Charged(_same_request(earlier, new), created=False)
     slot = await session.get(OrderChargeRow, new.order_id)
     if slot is not None and slot.payment_id is not None:
+        # The charge may be this very key's, committed by a concurrent request after
+        # our lookup above (SQLite reads outside a write see each commit at once).
+        paid = await session.get(PaymentRow, slot.payment_id)
+        if paid is not None and paid.idempotency_key == key:
+            return Charged(_same_request(paid, new), created=False)
         raise ApiError(409, "Order already paid", payment_id=slot.payment_id)
     decision = (
         declined(ORDER_CANCELLED)

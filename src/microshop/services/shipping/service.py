@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from microshop.chassis.auth import Principal
+from microshop.chassis.db import utc_now
 from microshop.chassis.errors import ApiError, Conflict, NotFound
 from microshop.chassis.outbox import record_event
 from microshop.contracts.events import Event, ShipmentAdvanced, ShipmentCancelled, ShipmentCreated
@@ -20,7 +21,7 @@ from microshop.services.shipping.domain import (
     refuses,
     visible_to,
 )
-from microshop.services.shipping.models import ShipmentRow, utc_now
+from microshop.services.shipping.models import ShipmentRow
 from microshop.services.shipping.schemas import ShipmentCreate
 
 ShipmentFact = type[ShipmentCreated] | type[ShipmentCancelled] | type[ShipmentAdvanced]

@@ -6,8 +6,8 @@ Revision ID: 0001
 import sqlalchemy as sa
 from alembic import op
 
+from microshop.chassis.db import UtcDateTime
 from microshop.chassis.migrations import create_event_tables
-from microshop.services.payments.models import UtcDateTime
 
 revision = "0001"
 down_revision = None
