@@ -11,4 +11,5 @@ APPS: dict[str, str] = {
     "notifications": "microshop.services.notifications.main:build_app",
     "payments": "microshop.services.payments.main:build_app",
     "shipping": "microshop.services.shipping.main:build_app",
+    "order_history": "microshop.services.order_history.main:build_app",
 }

@@ -1,0 +1,1 @@
+"""order_history: the CQRS read model, one denormalized view per order, fed by events."""
