@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.markup import escape
 
+from microshop.bench.cli import bench_app
 from microshop.runtime.console import OPEN_MODE_WARNING, stderr_console, stdout_console
 from microshop.runtime.errors import StartupError
 
@@ -18,6 +19,8 @@ app = typer.Typer(
 )
 gateway_app = typer.Typer(help="The edge gateway (Envoy).", no_args_is_help=True)
 app.add_typer(gateway_app, name="gateway")
+# `microshop bench`: its module imports only typer and rich until a run starts.
+app.add_typer(bench_app, name="bench")
 err = stderr_console()
 out = stdout_console()
 

@@ -1,0 +1,127 @@
+"""One run's result: what was measured, as a JSON line that other tools can read."""
+
+import json
+import os
+import socket
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from microshop.bench.load import KindStats, LoadPlan
+
+
+@dataclass(frozen=True)
+class KindReport:
+    kind: str
+    ok: int
+    ok_per_s: float
+    errors: dict[str, int]
+    latency_ms: dict[str, float]
+
+    @classmethod
+    def of(cls, kind: str, stats: KindStats, measured_s: float) -> "KindReport":
+        return cls(
+            kind,
+            stats.ok,
+            round(stats.ok / measured_s, 1) if measured_s > 0 else 0.0,
+            dict(stats.errors.most_common()),
+            stats.latencies.summary_ms(),
+        )
+
+
+@dataclass(frozen=True)
+class CpuReport:
+    """CPU seconds over the measured window; `cores` = seconds / window (1.0 = one core)."""
+
+    system_s: float
+    system_cores: float
+    us_per_ok: float | None
+    generator_s: float
+    generator_cores: float
+
+
+@dataclass(frozen=True)
+class MemoryReport:
+    """Summed resident memory of every process of the system (shared pages count twice)."""
+
+    rss_mib_at_rest: float
+    rss_mib_under_load: float
+    processes: int
+
+
+@dataclass(frozen=True)
+class SagaReport:
+    """Unfinished order sagas: `samples` are (seconds into the run, count)."""
+
+    at_start: int | None
+    at_end: int | None
+    peak: int | None
+    samples: list[tuple[float, int]]
+    drained_after_s: float | None
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    system: str
+    scenario: str
+    mode: str
+    concurrency: int | None
+    rate: float | None
+    measured_s: float
+    warmup_s: float
+    ok: int
+    ok_per_s: float
+    errors: int
+    kinds: list[KindReport]
+    rate_limit: str
+    histogram: str
+    cpu: CpuReport
+    memory: MemoryReport | None
+    up_s: float | None
+    sagas: SagaReport | None
+    capped: bool
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    host: str = field(default_factory=socket.gethostname)
+    cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    @property
+    def label(self) -> str:
+        load = f"c={self.concurrency}" if self.rate is None else f"{self.rate:g}/s"
+        return f"{self.scenario} {load}"
+
+    @property
+    def error_counts(self) -> dict[str, int]:
+        merged: dict[str, int] = {}
+        for kind in self.kinds:
+            for label, count in kind.errors.items():
+                merged[label] = merged.get(label, 0) + count
+        return merged
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tool": "microshop bench", **asdict(self)}
+
+    def json_line(self) -> str:
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
+
+def kind_reports(kinds: dict[str, KindStats], measured_s: float) -> list[KindReport]:
+    return [KindReport.of(kind, stats, measured_s) for kind, stats in kinds.items()]
+
+
+def cpu_report(system_s: float, generator_s: float, measured_s: float, ok: int) -> CpuReport:
+    window = max(measured_s, 1e-9)
+    return CpuReport(
+        round(system_s, 2),
+        round(system_s / window, 2),
+        round(system_s / ok * 1_000_000, 1) if ok else None,
+        round(generator_s, 2),
+        round(generator_s / window, 2),
+    )
+
+
+def plan_fields(plan: LoadPlan) -> dict[str, Any]:
+    return {
+        "mode": plan.mode,
+        "concurrency": plan.concurrency if plan.rate is None else None,
+        "rate": plan.rate,
+    }
