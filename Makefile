@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up down status test test-fast lint format clean
+.PHONY: install up down status test test-fast lint format clean bench bench-compare
 
 install: $(STAMP)
 
@@ -28,6 +28,14 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(ARGS)
+
+# `make bench ARGS='--scenario browse --concurrency 32'`; see docs/performance.md.
+bench: install
+	$(BIN)/microshop bench $(ARGS)
+
+# The chapter's system (../shared/bench/seed-baseline), then microshop: both rows.
+bench-compare: install
+	$(BIN)/microshop bench compare $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .
