@@ -21,6 +21,12 @@ gateway_app = typer.Typer(help="The edge gateway (Envoy).", no_args_is_help=True
 app.add_typer(gateway_app, name="gateway")
 # `microshop bench`: its module imports only typer and rich until a run starts.
 app.add_typer(bench_app, name="bench")
+events_app = typer.Typer(
+    help="The event bus: dead letters and the event catalogue.", no_args_is_help=True
+)
+app.add_typer(events_app, name="events")
+saga_app = typer.Typer(help="The order sagas run by the orders service.", no_args_is_help=True)
+app.add_typer(saga_app, name="saga")
 err = stderr_console()
 out = stdout_console()
 
@@ -28,6 +34,14 @@ DataDir = Annotated[
     Path, typer.Option("--data-dir", help="where databases, logs and run state live")
 ]
 GatewayPort = Annotated[int, typer.Option("--port", help="the gateway's public port")]
+Broker = Annotated[
+    str | None,
+    typer.Option(
+        "--broker",
+        envvar="MICROSHOP_BROKER_URL",
+        help="nats://... or amqp://...; default: the running system's broker",
+    ),
+]
 PortBase = Annotated[
     int,
     typer.Option(
@@ -73,8 +87,16 @@ def up(
     data_dir: DataDir = Path(".microshop"),
     port: GatewayPort = 8080,
     service_port_base: PortBase = 8100,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            envvar="MICROSHOP_BROKER_URL",
+            help="use this broker (nats://... or amqp://...) instead of starting NATS",
+        ),
+    ] = None,
 ) -> None:
-    """Start every service and the gateway on this machine."""
+    """Start NATS, every service and the gateway on this machine."""
     from microshop.gateway.ratelimit import InvalidRateLimit, rate_limit_from_env
     from microshop.runtime.supervisor import run_supervisor
     from microshop.runtime.system import UpOptions
@@ -83,7 +105,9 @@ def up(
         rate_limit = rate_limit_from_env()
     except InvalidRateLimit as exc:
         fail(f"MICROSHOP_RATE_LIMIT: {exc}")
-    options = UpOptions(data_dir.resolve(), port, service_port_base, open_mode, rate_limit)
+    options = UpOptions(
+        data_dir.resolve(), port, service_port_base, open_mode, rate_limit, broker or None
+    )
     if detach:
         if open_mode:
             err.print(f"[bold red]WARNING: {OPEN_MODE_WARNING}[/]")
@@ -158,3 +182,77 @@ def gateway_config(port: GatewayPort = 8080, service_port_base: PortBase = 8100)
         fail(str(exc))
     config = render_envoy_config(build_gateway(plan, rate_limit))
     typer.echo(json.dumps(config, indent=2))
+
+
+@events_app.command("dead-letters")
+def events_dead_letters(data_dir: DataDir = Path(".microshop"), broker: Broker = None) -> None:
+    """List the events no consumer could handle after every retry."""
+    import asyncio
+
+    from microshop.runtime import console, operator
+    from microshop.runtime.state import RunPaths
+
+    try:
+        target = operator.find_broker(RunPaths(data_dir.resolve()), broker)
+        letters = asyncio.run(operator.dead_letters(target))
+    except StartupError as exc:
+        fail(str(exc))
+    if not letters:
+        out.print(
+            f"no dead letters ({console.without_password(target.url)}, prefix {target.prefix})"
+        )
+        return
+    out.print(console.dead_letter_table(letters))
+
+
+@events_app.command("replay-dead-letters")
+def events_replay_dead_letters(
+    ids: Annotated[
+        list[str] | None, typer.Option("--id", help="a dead letter id or event id; default: all")
+    ] = None,
+    data_dir: DataDir = Path(".microshop"),
+    broker: Broker = None,
+) -> None:
+    """Put dead letters back on the bus for their consumers to try again."""
+    import asyncio
+
+    from microshop.runtime import operator
+    from microshop.runtime.state import RunPaths
+
+    try:
+        target = operator.find_broker(RunPaths(data_dir.resolve()), broker)
+        replayed = asyncio.run(operator.replay_dead_letters(target, set(ids) if ids else None))
+    except StartupError as exc:
+        fail(str(exc))
+    out.print(f"replayed {replayed} dead letter(s)")
+
+
+@events_app.command("docs")
+def events_docs() -> None:
+    """Print the event catalogue (docs/events.md), generated from the contracts."""
+    from microshop.tools.eventdocs import render
+
+    typer.echo(render(), nl=False)
+
+
+@saga_app.command("list")
+def saga_list(
+    stuck: Annotated[
+        float, typer.Option("--stuck", min=0, help="only sagas unchanged for this many seconds")
+    ] = 0,
+    data_dir: DataDir = Path(".microshop"),
+) -> None:
+    """List the unfinished order sagas of a running system."""
+    import asyncio
+
+    from microshop.runtime import console, operator
+    from microshop.runtime.state import RunPaths
+
+    try:
+        sagas = asyncio.run(operator.unfinished_sagas(RunPaths(data_dir.resolve()), stuck))
+    except StartupError as exc:
+        fail(str(exc))
+    if not sagas:
+        out.print("no unfinished sagas")
+        return
+    out.print(console.saga_table(sagas))

@@ -44,3 +44,20 @@ def test_a_port_with_a_listener_is_reported_busy_in_one_line() -> None:
 
 def test_free_ports_pass_the_check() -> None:
     ensure_ports_free([free_port(), free_port()])
+
+
+def test_the_embedded_nats_listens_fifty_ports_above_the_base_with_its_monitor_next() -> None:
+    plan = plan_ports(8080, 8100, ["users", "catalog"], embedded_nats=True)
+    assert (plan.nats, plan.nats_monitor) == (8150, 8151)
+    assert plan.all_ports() == [8080, 8100, 8101, 8102, 8150, 8151]
+
+
+def test_an_external_broker_needs_no_nats_ports() -> None:
+    plan = plan_ports(8080, 8100, ["users", "catalog"])
+    assert (plan.nats, plan.nats_monitor) == (None, None)
+    assert 8150 not in plan.all_ports()
+
+
+def test_a_gateway_port_on_the_embedded_nats_is_refused() -> None:
+    with pytest.raises(StartupError, match="collides with the embedded NATS"):
+        plan_ports(8151, 8100, ["users"], embedded_nats=True)

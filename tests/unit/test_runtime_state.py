@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from microshop.runtime.state import (
@@ -58,3 +59,14 @@ def test_the_pid_file_round_trips_and_is_removed_with_the_state(tmp_path: Path) 
     assert read_pid(paths) is None
     assert read_state(paths) is None
     assert list(paths.run_dir.iterdir()) == []
+
+
+def test_a_state_file_from_before_the_broker_was_recorded_still_reads(tmp_path: Path) -> None:
+    paths = RunPaths(tmp_path)
+    older = a_state().to_json()
+    del older["broker_url"], older["bus_prefix"]
+    paths.run_dir.mkdir(parents=True)
+    paths.state_file.write_text(json.dumps(older))
+    state = read_state(paths)
+    assert state is not None
+    assert (state.broker_url, state.bus_prefix) == (None, "microshop")

@@ -1,12 +1,17 @@
-"""What `microshop up/status/down` print: prefixed log lines, the process table, URLs."""
+"""What `microshop` prints: prefixed log lines, the process table, URLs, and the
+operator tables (dead letters, unfinished sagas)."""
 
 import os
 import sys
-from typing import TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from microshop.chassis.bus import DeadLetter
 from microshop.runtime.state import RunPaths, RunState
 
 SUPERVISOR = "microshop"
@@ -56,6 +61,15 @@ class LogPrinter:
         self.line(SUPERVISOR, text)
 
 
+def without_password(url: str) -> str:
+    """amqp://guest:secret@host/ -> amqp://guest:***@host/, for what is printed."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _health_cell(health: bool | None) -> str:
     return {True: "[green]healthy[/]", False: "[red]unhealthy[/]", None: "[dim]-[/]"}[health]
 
@@ -82,6 +96,7 @@ def print_summary(console: Console, state: RunState, paths: RunPaths) -> None:
         ("gateway", state.gateway_url),
         ("API docs", f"{state.gateway_url}/api/docs"),
         ("envoy admin", state.admin_url),
+        ("broker", f"{without_password(state.broker_url or '-')} (prefix {state.bus_prefix})"),
     ]
     if not state.open_mode:
         password = (
@@ -95,3 +110,33 @@ def print_summary(console: Console, state: RunState, paths: RunPaths) -> None:
         console.print(f"  [bold]{label:<12}[/] {value}")
     if state.open_mode:
         console.print(f"[bold red]WARNING: {OPEN_MODE_WARNING}[/]")
+
+
+def dead_letter_table(letters: Iterable[DeadLetter]) -> Table:
+    table = Table(title="dead letters", title_justify="left")
+    for column in ("id", "event id", "type", "consumer", "attempts", "error"):
+        table.add_column(column)
+    for letter in letters:
+        cells = (letter.id, letter.event_id, letter.type, letter.consumer)
+        # Error texts quote code and data: print them as they are, never as markup.
+        table.add_row(*map(escape, cells), str(letter.attempts), escape(letter.error))
+    return table
+
+
+def saga_table(sagas: Iterable[dict[str, Any]]) -> Table:
+    table = Table(title="unfinished sagas", title_justify="left")
+    columns = ("order", "phase", "step", "outcome", "reason", "cancel", "lease", "updated")
+    for column in columns:
+        table.add_column(column)
+    for saga in sagas:
+        table.add_row(
+            str(saga["order_id"]),
+            saga["phase"],
+            str(saga["position"]),
+            saga.get("outcome") or "-",
+            escape(saga.get("reason") or "-"),
+            "yes" if saga.get("cancel_requested") else "no",
+            saga.get("lease_owner") or "-",
+            saga["updated_at"],
+        )
+    return table

@@ -28,6 +28,16 @@ def _up_argv(options: UpOptions) -> list[str]:
     return argv + (["--open"] if options.open_mode else [])
 
 
+def _up_env(options: UpOptions) -> dict[str, str]:
+    env = dict(os.environ)
+    if options.external_broker is not None:
+        # Through the environment, not argv: `ps` would show a password in the URL.
+        env["MICROSHOP_BROKER_URL"] = options.external_broker
+    else:
+        env.pop("MICROSHOP_BROKER_URL", None)
+    return env
+
+
 def log_tail(paths: RunPaths, lines: int = LOG_TAIL_LINES) -> list[str]:
     try:
         return paths.log_file.read_text(errors="replace").splitlines()[-lines:]
@@ -51,6 +61,7 @@ def start_detached(options: UpOptions) -> RunState:
     with paths.log_file.open("ab") as log:
         supervisor = subprocess.Popen(
             _up_argv(options),
+            env=_up_env(options),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

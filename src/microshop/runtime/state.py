@@ -5,6 +5,7 @@ can find the supervisor and its processes.
     <data-dir>/run/state.json       RunState: status, and each process's pid and port
     <data-dir>/run/envoy.json       the rendered gateway configuration
     <data-dir>/logs/microshop.log   the supervisor's output when detached
+    <data-dir>/nats/                the embedded NATS server's JetStream store
 """
 
 import json
@@ -44,6 +45,9 @@ class RunState:
     open_mode: bool
     processes: dict[str, ProcessRecord] = field(default_factory=dict)
     error: str | None = None
+    # Where the services publish and consume events, so operator commands find it.
+    broker_url: str | None = None
+    bus_prefix: str = "microshop"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +77,10 @@ class RunPaths:
     @property
     def envoy_config(self) -> Path:
         return self.run_dir / "envoy.json"
+
+    @property
+    def nats_store(self) -> Path:
+        return self.data_dir / "nats"
 
     @property
     def log_file(self) -> Path:

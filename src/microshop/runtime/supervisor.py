@@ -1,8 +1,10 @@
 """`microshop up`: every service as its own OS process, then Envoy in front of them.
 
-Starts the services, waits for each readiness check, renders and starts the
-gateway, records pids in `<data-dir>/run/state.json`, restarts whatever crashes,
-and on SIGINT/SIGTERM stops the gateway first, then the services.
+Starts the embedded NATS (unless `--broker` names another broker), then the
+services, waits for each readiness check, renders and starts the gateway, records
+pids in `<data-dir>/run/state.json`, restarts whatever crashes, and on
+SIGINT/SIGTERM stops the gateway first, then the services, then NATS (so the
+services' last events still reach it).
 """
 
 import asyncio
@@ -21,6 +23,7 @@ from microshop.runtime import console
 from microshop.runtime.envoy import envoy_argv, write_config
 from microshop.runtime.errors import StartupError
 from microshop.runtime.health import wait_until_healthy
+from microshop.runtime.nats import NATS, nats_argv, nats_health_url
 from microshop.runtime.ports import HOST, PortPlan
 from microshop.runtime.processes import ProcessSpec, SupervisedProcess
 from microshop.runtime.state import (
@@ -47,12 +50,15 @@ class Supervisor:
         self.options = options
         self.plan = plan
         self.paths = options.paths
-        self.printer = console.LogPrinter([*options.services, console.GATEWAY])
+        self.broker_url = options.broker_url(plan)
+        self.bus_prefix = os.environ.get("MICROSHOP_BUS_PREFIX") or "microshop"
+        self.printer = console.LogPrinter([NATS, *options.services, console.GATEWAY])
         self.console = console.stdout_console()
         self.status = Status.STARTING
         self.error: str | None = None
         self.services: dict[str, SupervisedProcess] = {}
         self.gateway: SupervisedProcess | None = None
+        self.nats: SupervisedProcess | None = None
         self._stop_requested = asyncio.Event()
 
     async def run(self) -> None:
@@ -81,15 +87,19 @@ class Supervisor:
             await self._shutdown()
 
     async def _start(self) -> None:
-        names = ", ".join(self.options.services)
-        self.printer.event(f"starting {names} (data dir {self.options.data_dir})")
-        for name in self.options.services:
-            self.services[name] = self._supervise(
-                name, self._service_argv(name), self._service_env()
-            )
-        for process in self.services.values():
-            await process.start()
         async with aiohttp.ClientSession() as session:
+            if self.options.embedded_nats:
+                await self._start_nats(session)
+            broker = console.without_password(self.broker_url)
+            self.printer.event(f"events go through {broker} (prefix {self.bus_prefix})")
+            names = ", ".join(self.options.services)
+            self.printer.event(f"starting {names} (data dir {self.options.data_dir})")
+            for name in self.options.services:
+                self.services[name] = self._supervise(
+                    name, self._service_argv(name), self._service_env()
+                )
+            for process in self.services.values():
+                await process.start()
             await _first_failure_stops_all(
                 self._await_ready(session, process, self._health_url(name))
                 for name, process in self.services.items()
@@ -109,6 +119,16 @@ class Supervisor:
         self._save_state()
         self.printer.event("all services are healthy")
         self._print_ready()
+
+    async def _start_nats(self, session: aiohttp.ClientSession) -> None:
+        assert self.plan.nats is not None and self.plan.nats_monitor is not None
+        argv = nats_argv(HOST, self.plan.nats, self.plan.nats_monitor, self.paths.nats_store)
+        self.printer.event(f"starting the embedded NATS (data in {self.paths.nats_store})")
+        self.nats = self._supervise(NATS, argv, dict(os.environ))
+        await self.nats.start()
+        await self._await_ready(
+            session, self.nats, nats_health_url(HOST, self.plan.nats_monitor), GATEWAY_TIMEOUT
+        )
 
     def _supervise(self, name: str, argv: list[str], env: dict[str, str]) -> SupervisedProcess:
         process = SupervisedProcess(
@@ -138,6 +158,8 @@ class Supervisor:
             "MICROSHOP_DATA_DIR": str(self.options.data_dir),
             "MICROSHOP_OPEN": "1" if self.options.open_mode else "0",
             "MICROSHOP_PEERS": json.dumps(peers),
+            "MICROSHOP_BROKER_URL": self.broker_url,
+            "MICROSHOP_BUS_PREFIX": self.bus_prefix,
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -165,7 +187,11 @@ class Supervisor:
         self._stop_requested.set()
 
     def _all_processes(self) -> list[SupervisedProcess]:
-        return [*([self.gateway] if self.gateway else []), *self.services.values()]
+        return [
+            *([self.gateway] if self.gateway else []),
+            *self.services.values(),
+            *([self.nats] if self.nats else []),
+        ]
 
     async def _shutdown(self) -> None:
         failed = self.status is Status.FAILED
@@ -176,6 +202,8 @@ class Supervisor:
         if self.gateway is not None:
             await self.gateway.stop()
         await asyncio.gather(*(process.stop() for process in self.services.values()))
+        if self.nats is not None:
+            await self.nats.stop()
         if failed:
             # Keep state.json: it tells a waiting `up --detach` why the start failed.
             self._save_state()
@@ -185,25 +213,26 @@ class Supervisor:
         self.printer.event("stopped")
 
     def current_state(self) -> RunState:
-        records = {
-            name: ProcessRecord(
-                pid=process.pid,
-                port=self.plan.services[name],
-                health_url=self._health_url(name),
-                url=_public_url(self.plan.gateway, name),
-                restarts=process.restarts,
-                started_at=process.create_time(),
+        records: dict[str, ProcessRecord] = {}
+        if self.nats is not None:
+            assert self.plan.nats is not None and self.plan.nats_monitor is not None
+            records[NATS] = _record(
+                self.nats,
+                self.plan.nats,
+                nats_health_url(HOST, self.plan.nats_monitor),
+                self.broker_url,
             )
-            for name, process in self.services.items()
-        }
+        for name, process in self.services.items():
+            records[name] = _record(
+                process,
+                self.plan.services[name],
+                self._health_url(name),
+                _public_url(self.plan.gateway, name),
+            )
         if self.gateway is not None:
-            records[console.GATEWAY] = ProcessRecord(
-                pid=self.gateway.pid,
-                port=self.plan.gateway,
-                health_url=_url(self.plan.gateway, "/health"),
-                url=_url(self.plan.gateway),
-                restarts=self.gateway.restarts,
-                started_at=self.gateway.create_time(),
+            gateway_url = _url(self.plan.gateway)
+            records[console.GATEWAY] = _record(
+                self.gateway, self.plan.gateway, f"{gateway_url}/health", gateway_url
             )
         return RunState(
             supervisor_pid=os.getpid(),
@@ -214,6 +243,8 @@ class Supervisor:
             open_mode=self.options.open_mode,
             processes=records,
             error=self.error,
+            broker_url=self.broker_url,
+            bus_prefix=self.bus_prefix,
         )
 
     def _save_state(self) -> None:
@@ -226,6 +257,17 @@ class Supervisor:
         everything = dict.fromkeys(state.processes, True)
         self.console.print(console.process_table(state, dict(everything), everything))
         console.print_summary(self.console, state, self.paths)
+
+
+def _record(process: SupervisedProcess, port: int, health_url: str, url: str) -> ProcessRecord:
+    return ProcessRecord(
+        pid=process.pid,
+        port=port,
+        health_url=health_url,
+        url=url,
+        restarts=process.restarts,
+        started_at=process.create_time(),
+    )
 
 
 def _public_url(gateway_port: int, service: str) -> str:

@@ -1,4 +1,5 @@
-"""What `microshop up` runs: its options, the checks made first, the gateway in front."""
+"""What `microshop up` runs: its options, the checks made first, the broker behind
+the services and the gateway in front."""
 
 import os
 from dataclasses import dataclass, field
@@ -8,6 +9,8 @@ from microshop.gateway.envoy_config import Endpoint, Gateway
 from microshop.gateway.ratelimit import RateLimit
 from microshop.runtime.checks import check_data_dir, ensure_not_running
 from microshop.runtime.envoy import envoy_binary
+from microshop.runtime.errors import StartupError
+from microshop.runtime.nats import nats_binary, nats_url
 from microshop.runtime.ports import HOST, PortPlan, ensure_ports_free, plan_ports
 from microshop.runtime.state import RunPaths
 from microshop.services import APPS
@@ -22,14 +25,36 @@ class UpOptions:
     service_port_base: int = 8100
     open_mode: bool = False
     rate_limit: RateLimit | None = None
+    # An external broker (nats://... or amqp://...); None starts the embedded NATS.
+    external_broker: str | None = None
     services: tuple[str, ...] = field(default_factory=lambda: tuple(APPS))
 
     @property
     def paths(self) -> RunPaths:
         return RunPaths(self.data_dir)
 
+    @property
+    def embedded_nats(self) -> bool:
+        return self.external_broker is None
+
     def port_plan(self) -> PortPlan:
-        return plan_ports(self.gateway_port, self.service_port_base, self.services)
+        return plan_ports(
+            self.gateway_port,
+            self.service_port_base,
+            self.services,
+            embedded_nats=self.embedded_nats,
+        )
+
+    def broker_url(self, plan: PortPlan) -> str:
+        if self.external_broker is not None:
+            return self.external_broker
+        assert plan.nats is not None
+        return nats_url(HOST, plan.nats)
+
+
+def check_broker_url(url: str) -> None:
+    if not url.startswith(("nats://", "amqp://", "amqps://")):
+        raise StartupError(f"unsupported broker URL {url!r}: use nats:// or amqp://")
 
 
 def preflight(options: UpOptions) -> PortPlan:
@@ -37,6 +62,10 @@ def preflight(options: UpOptions) -> PortPlan:
     check_data_dir(options.data_dir)
     ensure_not_running(options.paths)
     envoy_binary()
+    if options.external_broker is None:
+        nats_binary()
+    else:
+        check_broker_url(options.external_broker)
     plan = options.port_plan()
     ensure_ports_free(plan.all_ports())
     return plan

