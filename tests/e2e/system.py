@@ -14,6 +14,7 @@ from typing import Any
 
 import psutil
 
+from microshop.runtime.nats import NATS_PORT_OFFSET
 from microshop.runtime.ports import is_port_free
 from tests.support.asgi import free_port
 
@@ -69,7 +70,9 @@ def free_port_base(services: int = 10) -> int:
     # Below Linux's ephemeral range (32768+), where free_port() picks the gateway's.
     for _ in range(100):
         base = 20000 + random.randrange(120) * 100
-        if all(is_port_free(port) for port in range(base, base + services + 1)):
+        nats = base + NATS_PORT_OFFSET
+        ports = [*range(base, base + services + 1), nats, nats + 1]
+        if all(is_port_free(port) for port in ports):
             return base
     raise RuntimeError("no free port range found")
 
@@ -83,15 +86,23 @@ def gone(pid: int) -> bool:
 
 @contextmanager
 def running_system(
-    data_dir: Path, *, open_mode: bool = False, rate_limit: str | None = "off"
+    data_dir: Path,
+    *,
+    open_mode: bool = False,
+    rate_limit: str | None = "off",
+    broker: str | None = None,
+    bus_prefix: str | None = None,
 ) -> Iterator[System]:
-    """rate_limit None: the gateway's default limit."""
+    """rate_limit None: the gateway's default limit; broker None: the embedded NATS."""
     env = clean_env(MICROSHOP_ADMIN_PASSWORD=ADMIN_PASSWORD)
     if rate_limit is not None:
         env["MICROSHOP_RATE_LIMIT"] = rate_limit
+    if bus_prefix is not None:
+        env["MICROSHOP_BUS_PREFIX"] = bus_prefix
     system = System(data_dir, free_port(), free_port_base(), env)
     args = ["up", "--detach", "--data-dir", str(data_dir), "--port", str(system.gateway_port)]
     args += ["--service-port-base", str(system.service_port_base)]
+    args += ["--broker", broker] if broker else []
     started = system.microshop(*args, *(["--open"] if open_mode else []), timeout=START_TIMEOUT)
     assert started.returncode == 0, started.stdout + started.stderr
     pids = system.pids()

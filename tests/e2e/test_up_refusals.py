@@ -4,6 +4,7 @@ import socket
 from pathlib import Path
 
 from tests.e2e.system import clean_env, free_port_base, run_microshop
+from tests.support.asgi import free_port
 
 
 def test_up_refuses_a_busy_gateway_port_naming_it(tmp_path: Path) -> None:
@@ -23,3 +24,22 @@ def test_down_without_a_running_system_says_so(tmp_path: Path) -> None:
     result = run_microshop(["down", "--data-dir", str(tmp_path)], clean_env())
     assert result.returncode == 0
     assert "not running" in result.stdout
+
+
+def test_up_refuses_a_busy_embedded_nats_port_naming_it(tmp_path: Path) -> None:
+    base = free_port_base()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", base + 50))
+        taken.listen()
+        gateway = str(free_port())
+        args = ["up", "--detach", "--data-dir", str(tmp_path / "data"), "--port", gateway]
+        result = run_microshop([*args, "--service-port-base", str(base)], clean_env())
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: port {base + 50} is already in use"
+
+
+def test_up_refuses_a_broker_url_it_cannot_speak(tmp_path: Path) -> None:
+    args = ["up", "--detach", "--data-dir", str(tmp_path / "data"), "--broker", "kafka://x:9092"]
+    result = run_microshop(args, clean_env())
+    assert result.returncode == 1
+    assert "unsupported broker URL 'kafka://x:9092'" in result.stderr

@@ -1,0 +1,65 @@
+"""What a customer and the admin do through the gateway, and the e-mails they get,
+for the end-to-end tests of events and the saga."""
+
+import asyncio
+import time
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.system import ADMIN_EMAIL, ADMIN_PASSWORD, System
+from tests.support.http import Api
+
+MAIL_TIMEOUT = 20.0
+
+
+async def sign_up(api: Api, name: str) -> tuple[dict[str, Any], Api]:
+    """A new customer, and a client that calls the API as them."""
+    email, password = f"{name}@example.com", f"{name}-secret-pw"
+    status, user = await api.post(
+        "/api/users", {"name": name, "email": email, "password": password}
+    )
+    assert status == 201, user
+    status, token = await api.post("/api/auth/token", {"email": email, "password": password})
+    assert status == 200, token
+    return user, api.as_user(token["access_token"])
+
+
+async def as_admin(api: Api) -> Api:
+    status, token = await api.post(
+        "/api/auth/token", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    assert status == 200, token
+    return api.as_user(token["access_token"])
+
+
+def mail_dir(system: System) -> Path:
+    return system.data_dir / "mail"
+
+
+def emails_with_subject(system: System, subject: str) -> list[Message]:
+    found = []
+    for path in sorted(mail_dir(system).glob("*.eml")):
+        message = message_from_bytes(path.read_bytes())
+        if message["Subject"] == subject:
+            found.append(message)
+    return found
+
+
+async def email(system: System, subject: str, timeout: float = MAIL_TIMEOUT) -> Message:
+    """The one e-mail with this subject, once it arrives; fails if there are two."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = emails_with_subject(system, subject)
+        if found:
+            assert len(found) == 1, f"{len(found)} e-mails {subject!r}"
+            return found[0]
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no e-mail {subject!r} within {timeout:g} s")
+
+
+async def stock(api: Api, product_id: int) -> int:
+    status, product = await api.get(f"/api/products/{product_id}")
+    assert status == 200, product
+    return int(product["stock"])

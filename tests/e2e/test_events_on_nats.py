@@ -1,0 +1,101 @@
+"""Events on the embedded NATS that `microshop up` starts: an order's confirmation
+e-mail arrives once, and none is lost while NATS is killed and restarted."""
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.shopper import as_admin, email, emails_with_subject, sign_up
+from tests.e2e.system import System, gone, running_system
+from tests.support.http import Api
+
+pytestmark = pytest.mark.timeout(240)
+RESTART_TIMEOUT = 20.0
+# The outbox relay and the consumers reconnect with backoff after the broker returns.
+AFTER_OUTAGE_MAIL_TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    data_dir: Path = tmp_path_factory.mktemp("events-nats") / "data"
+    with running_system(data_dir) as running:
+        yield running
+
+
+@pytest.fixture
+async def api(system: System) -> AsyncIterator[Api]:
+    client = Api(system.url)
+    yield client
+    await client.close()
+
+
+def test_the_embedded_nats_runs_beside_the_services_and_they_use_it(system: System) -> None:
+    state = system.state()
+    nats = state["processes"]["nats"]
+    assert nats["port"] == system.service_port_base + 50
+    assert state["broker_url"] == f"nats://127.0.0.1:{nats['port']}"
+    assert (system.data_dir / "nats").is_dir()
+
+
+async def test_a_placed_order_is_confirmed_by_exactly_one_email_to_the_customer(
+    api: Api, system: System
+) -> None:
+    user, customer = await sign_up(api, "olga")
+    status, order = await customer.post("/api/orders", {"product_id": 2, "quantity": 1})
+    assert status == 201, order
+
+    subject = f"Order #{order['id']} confirmed"
+    message = await email(system, subject)
+    assert message["To"] == user["email"]
+    await asyncio.sleep(1.0)  # a duplicate delivery would have landed by now
+    assert len(emails_with_subject(system, subject)) == 1
+
+    status, sent = await (await as_admin(api)).get("/api/notifications")
+    assert status == 200, sent
+    listed = [m for m in sent if m["subject"] == subject]
+    assert [m["recipient"] for m in listed] == [user["email"]]
+
+
+def test_the_dead_letters_command_lists_none_on_a_healthy_system(system: System) -> None:
+    listed = system.microshop("events", "dead-letters", "--data-dir", str(system.data_dir))
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "no dead letters" in listed.stdout
+    assert "prefix microshop" in listed.stdout
+    assert not listed.stderr
+
+
+async def _nats_restarted(system: System, old_pid: int) -> int:
+    deadline = time.monotonic() + RESTART_TIMEOUT
+    while time.monotonic() < deadline:
+        pid = system.state()["processes"]["nats"]["pid"]
+        if pid not in (None, old_pid):
+            return int(pid)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"nats was not restarted within {RESTART_TIMEOUT:g} s")
+
+
+async def test_orders_placed_while_nats_is_down_are_accepted_and_no_email_is_lost(
+    api: Api, system: System
+) -> None:
+    user, customer = await sign_up(api, "pavel")
+    old_pid = system.state()["processes"]["nats"]["pid"]
+
+    os.kill(old_pid, signal.SIGKILL)
+    replies = await asyncio.gather(
+        *(customer.post("/api/orders", {"product_id": 3, "quantity": 1}) for _ in range(3))
+    )
+    assert [status for status, _ in replies] == [201, 201, 201], replies
+
+    await _nats_restarted(system, old_pid)
+    assert gone(old_pid)
+    assert system.state()["processes"]["nats"]["restarts"] >= 1
+    for _, order in replies:
+        message = await email(
+            system, f"Order #{order['id']} confirmed", timeout=AFTER_OUTAGE_MAIL_TIMEOUT
+        )
+        assert message["To"] == user["email"]
