@@ -11,6 +11,7 @@ import pytest
 
 from microshop.chassis.bus import connect_bus
 from microshop.contracts.events import OrderCreated
+from microshop.services.notifications.handlers import HANDLERS
 from microshop.services.notifications.main import NotificationsSettings, build_app
 from tests.integration.conftest import DatabaseFactory
 from tests.support.asgi import serving
@@ -67,7 +68,8 @@ async def notifications(
                 await asyncio.sleep(0.05)
             yield api, broker_url, prefix
             await api.close()
-    await remove_bus_objects(broker_url, prefix, [f"{prefix}.notifications.order.created"])
+    queues = [f"{prefix}.notifications.{event.TYPE}" for event in HANDLERS]
+    await remove_bus_objects(broker_url, prefix, queues)
 
 
 def mail_files(tmp_path: Path) -> list[Path]:
