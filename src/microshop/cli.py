@@ -27,6 +27,8 @@ events_app = typer.Typer(
 app.add_typer(events_app, name="events")
 saga_app = typer.Typer(help="The order sagas run by the orders service.", no_args_is_help=True)
 app.add_typer(saga_app, name="saga")
+deploy_app = typer.Typer(help="Docker Compose and Kubernetes files.", no_args_is_help=True)
+app.add_typer(deploy_app, name="deploy")
 err = stderr_console()
 out = stdout_console()
 
@@ -256,3 +258,14 @@ def saga_list(
         out.print("no unfinished sagas")
         return
     out.print(console.saga_table(sagas))
+
+
+@deploy_app.command("write")
+def deploy_write(
+    folder: Annotated[Path, typer.Option("--to", help="where to write")] = Path("deploy"),
+) -> None:
+    """Regenerate compose.yaml, kubernetes.yaml, envoy.json and postgres-init.sql."""
+    from microshop.tools.deploy import write
+
+    for path in write(folder):
+        out.print(f"wrote {path}")

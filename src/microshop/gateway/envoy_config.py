@@ -6,6 +6,7 @@
 Nothing here is hand-edited YAML: `microshop gateway config` prints this dict.
 """
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,10 +244,21 @@ def _local_replies(gateway: Gateway) -> JsonObject:
     }
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _cluster(service: str, endpoints: list[Endpoint]) -> JsonObject:
     return {
         "name": service,
-        "type": "STATIC",
+        # Names (Compose services, Kubernetes Services) are resolved and re-resolved
+        # by Envoy; loopback addresses from `microshop up` need no DNS at all.
+        "type": "STATIC" if all(_is_ip(e.host) for e in endpoints) else "STRICT_DNS",
+        "dns_lookup_family": "V4_ONLY",
         "connect_timeout": CONNECT_TIMEOUT,
         "lb_policy": "ROUND_ROBIN",
         "load_assignment": {

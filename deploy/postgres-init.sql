@@ -1,0 +1,8 @@
+-- One database per service: they never share tables.
+CREATE DATABASE microshop_users;
+CREATE DATABASE microshop_catalog;
+CREATE DATABASE microshop_orders;
+CREATE DATABASE microshop_notifications;
+CREATE DATABASE microshop_payments;
+CREATE DATABASE microshop_shipping;
+CREATE DATABASE microshop_order_history;
