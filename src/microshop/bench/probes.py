@@ -79,6 +79,12 @@ def own_cpu_s() -> float:
     return times.user + times.system
 
 
+def machine_busy_s() -> float:
+    """CPU seconds all cores spent on anything but idling, since boot."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
 @dataclass
 class UsageWatch:
     """Samples a process group every `every` seconds; keeps the peak memory."""

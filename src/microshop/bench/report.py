@@ -31,13 +31,15 @@ class KindReport:
 
 @dataclass(frozen=True)
 class CpuReport:
-    """CPU seconds over the measured window; `cores` = seconds / window (1.0 = one core)."""
+    """CPU seconds over the measured window; `cores` = seconds / window (1.0 = one core).
+    `other_cores`: what else kept this machine's cores busy meanwhile (other programs)."""
 
     system_s: float
     system_cores: float
     us_per_ok: float | None
     generator_s: float
     generator_cores: float
+    other_cores: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,9 @@ def kind_reports(kinds: dict[str, KindStats], measured_s: float) -> list[KindRep
     return [KindReport.of(kind, stats, measured_s) for kind, stats in kinds.items()]
 
 
-def cpu_report(system_s: float, generator_s: float, measured_s: float, ok: int) -> CpuReport:
+def cpu_report(
+    system_s: float, generator_s: float, machine_s: float, measured_s: float, ok: int
+) -> CpuReport:
     window = max(measured_s, 1e-9)
     return CpuReport(
         round(system_s, 2),
@@ -116,6 +120,7 @@ def cpu_report(system_s: float, generator_s: float, measured_s: float, ok: int) 
         round(system_s / ok * 1_000_000, 1) if ok else None,
         round(generator_s, 2),
         round(generator_s / window, 2),
+        round(max(machine_s - system_s - generator_s, 0.0) / window, 2),
     )
 
 

@@ -11,7 +11,13 @@ import aiohttp
 from microshop.bench.histogram import hdr_available
 from microshop.bench.load import LoadPlan, Recorder, new_session, run_load
 from microshop.bench.prepare import prepare_microshop, seed_shop
-from microshop.bench.probes import ProcessGroup, SagaWatch, UsageWatch, own_cpu_s
+from microshop.bench.probes import (
+    ProcessGroup,
+    SagaWatch,
+    UsageWatch,
+    machine_busy_s,
+    own_cpu_s,
+)
 from microshop.bench.report import (
     BenchResult,
     MemoryReport,
@@ -105,7 +111,7 @@ async def run_benchmark(
         sagas = SagaWatch(target.sagas_url) if target.sagas_url else None
         usage = UsageWatch(group)
         usage.sample()
-        generator_before = own_cpu_s()
+        generator_before, machine_before = own_cpu_s(), machine_busy_s()
         watchers = [asyncio.create_task(usage.run())]
         if sagas:
             watchers.append(asyncio.create_task(sagas.run(control)))
@@ -119,6 +125,7 @@ async def run_benchmark(
             await asyncio.gather(*watchers, return_exceptions=True)
         usage.sample()
         generator_s = own_cpu_s() - generator_before
+        machine_s = machine_busy_s() - machine_before
         saga_report = await _saga_report(sagas, control, options.drain_s) if sagas else None
     return BenchResult(
         system=target.name,
@@ -132,7 +139,7 @@ async def run_benchmark(
         kinds=kind_reports(recorder.kinds, measured_s),
         rate_limit=target.rate_limit,
         histogram="hdr" if hdr_available() else "exact",
-        cpu=cpu_report(usage.cpu_s, generator_s, measured_s, recorder.ok),
+        cpu=cpu_report(usage.cpu_s, generator_s, machine_s, measured_s, recorder.ok),
         memory=MemoryReport(
             round(at_rest.rss_mib, 1),
             round(usage.peak_rss_bytes / 2**20, 1),

@@ -6,6 +6,7 @@ comparison says so and measures microshop alone.
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ START_TIMEOUT_S = 300.0
 SMOKE_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 120.0
 LOG_TAIL_LINES = 20
+RABBIT_MNESIA = Path("/var/lib/rabbitmq/mnesia")
 
 
 class SeedFailed(RuntimeError):
@@ -71,6 +73,23 @@ class SeedSystem:
         return with_descendants(recorded)
 
 
+def rabbit_hostname_shim(shim_dir: Path, mnesia: Path = RABBIT_MNESIA) -> dict[str, str]:
+    """The seed finds a running RabbitMQ by its pid file `rabbit@$(hostname -s).pid`; a
+    broker whose node has another name (NODENAME=rabbit@localhost in rabbitmq-env.conf)
+    makes start.sh refuse to start. A `hostname` that answers the node's host, first on
+    the scripts' PATH, fixes that without touching the seed's files."""
+    short = socket.gethostname().split(".")[0]
+    pid_files = sorted(mnesia.glob("rabbit@*.pid"))
+    if (mnesia / f"rabbit@{short}.pid").exists() or len(pid_files) != 1:
+        return {}
+    node_host = pid_files[0].stem.split("@", 1)[1]
+    shim_dir.mkdir(parents=True, exist_ok=True)
+    shim = shim_dir / "hostname"
+    shim.write_text(f"#!/bin/sh\necho {node_host}\n")
+    shim.chmod(0o755)
+    return {"PATH": f"{shim_dir}:{os.environ.get('PATH', '')}"}
+
+
 def _script(seed_dir: Path, name: str, timeout: float, log: Path, **env: str) -> None:
     with log.open("ab") as out:
         try:
@@ -94,11 +113,12 @@ def _script(seed_dir: Path, name: str, timeout: float, log: Path, **env: str) ->
 @contextmanager
 def started_seed(seed_dir: Path, log: Path) -> Iterator[SeedSystem]:
     """The seed from a fresh database (like `docker-compose down -v && up`), then stopped."""
+    shim = rabbit_hostname_shim(log.parent / "shim")
     began = time.perf_counter()
     try:
-        _script(seed_dir, "start.sh", START_TIMEOUT_S, log, RESET="1")
+        _script(seed_dir, "start.sh", START_TIMEOUT_S, log, RESET="1", **shim)
         up_s = time.perf_counter() - began
-        _script(seed_dir, "smoke.sh", SMOKE_TIMEOUT_S, log)
+        _script(seed_dir, "smoke.sh", SMOKE_TIMEOUT_S, log, **shim)
         yield SeedSystem(seed_dir, SEED_URL, up_s)
     finally:
-        _script(seed_dir, "stop.sh", STOP_TIMEOUT_S, log)
+        _script(seed_dir, "stop.sh", STOP_TIMEOUT_S, log, **shim)
