@@ -75,13 +75,19 @@ def notes(result: BenchResult) -> list[str]:
         f"{result.warmup_s:g} s warm-up; edge rate limit {result.rate_limit}; "
         f"percentiles from {'an HDR histogram' if result.histogram == 'hdr' else 'every sample'}",
         f"  CPU: system {result.cpu.system_cores:.2f} cores, "
-        f"load generator {result.cpu.generator_cores:.2f} cores (of {result.cpus})",
+        f"load generator {result.cpu.generator_cores:.2f}, "
+        f"everything else on the machine {result.cpu.other_cores:.2f} (of {result.cpus} cores)",
     ]
-    if result.memory:
+    if memory := result.memory:
+        proportional = (
+            f"; PSS {memory.pss_mib_at_rest:,.0f} / {memory.pss_mib_under_load:,.0f} MiB"
+            if memory.pss_mib_at_rest and memory.pss_mib_under_load
+            else ""
+        )
         lines.append(
-            f"  memory: {result.memory.rss_mib_at_rest:,.0f} MiB at rest, "
-            f"{result.memory.rss_mib_under_load:,.0f} MiB under load "
-            f"({result.memory.processes} processes)"
+            f"  memory: RSS {memory.rss_mib_at_rest:,.0f} MiB at rest, "
+            f"{memory.rss_mib_under_load:,.0f} MiB under load{proportional} "
+            f"({memory.processes} processes)"
         )
     if result.up_s is not None:
         lines.append(f"  start: {result.up_s:.1f} s from `up` to all healthy")

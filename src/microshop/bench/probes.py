@@ -47,6 +47,15 @@ class ProcessGroup:
                 continue
         return alive
 
+    def proportional_mib(self) -> float:
+        """Summed PSS: each shared page divided among the processes that map it, so
+        the interpreter and libraries loaded by every service count once in total."""
+        pss = 0
+        for process in self.processes():
+            with contextlib.suppress(psutil.Error, AttributeError):
+                pss += process.memory_full_info().pss
+        return pss / MIB
+
     def usage(self) -> Usage:
         cpu, rss, count = 0.0, 0, 0
         for process in self.processes():

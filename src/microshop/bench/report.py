@@ -44,11 +44,15 @@ class CpuReport:
 
 @dataclass(frozen=True)
 class MemoryReport:
-    """Summed resident memory of every process of the system (shared pages count twice)."""
+    """Summed resident memory of every process of the system: RSS counts a page shared
+    by several processes in each of them; PSS (Linux) shares it out, so it sums to what
+    the system really holds. Under load: RSS at its peak, PSS at the end of the load."""
 
     rss_mib_at_rest: float
     rss_mib_under_load: float
     processes: int
+    pss_mib_at_rest: float | None = None
+    pss_mib_under_load: float | None = None
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ async def run_benchmark(
     control = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     async with new_session(options.plan) as session, control:
         shop = await _shop(session, target, options)
-        at_rest = group.usage()
+        at_rest, pss_at_rest = group.usage(), group.proportional_mib()
         if options.warmup_s > 0:
             warmup = replace(options.plan, duration_s=options.warmup_s)
             await _load_with_progress(session, shop, options, warmup, "warm-up", progress)
@@ -125,6 +125,7 @@ async def run_benchmark(
             await asyncio.gather(*watchers, return_exceptions=True)
         usage.sample()
         generator_s = own_cpu_s() - generator_before
+        pss_under_load = group.proportional_mib()
         machine_s = machine_busy_s() - machine_before
         saga_report = await _saga_report(sagas, control, options.drain_s) if sagas else None
     return BenchResult(
@@ -144,6 +145,8 @@ async def run_benchmark(
             round(at_rest.rss_mib, 1),
             round(usage.peak_rss_bytes / 2**20, 1),
             usage.last.processes if usage.last else 0,
+            round(pss_at_rest, 1) or None,
+            round(pss_under_load, 1) or None,
         )
         if at_rest.processes
         else None,
