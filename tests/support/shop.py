@@ -2,12 +2,15 @@
 shipping apps over HTTP, each with its own database, wired as peers."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+
+from microshop.chassis import ServiceSettings
 from microshop.services.catalog.main import CatalogSettings
 from microshop.services.catalog.main import build_app as build_catalog
 from microshop.services.orders.main import OrdersSettings
@@ -18,7 +21,7 @@ from microshop.services.shipping.main import ShippingSettings
 from microshop.services.shipping.main import build_app as build_shipping
 from microshop.services.users.main import UsersSettings
 from microshop.services.users.main import build_app as build_users
-from tests.support.asgi import serving
+from tests.support.asgi import free_port, serving
 from tests.support.http import Api
 
 ADMIN_EMAIL = "admin@microshop.local"
@@ -30,15 +33,47 @@ DatabaseFactory = Callable[[str], AbstractAsyncContextManager[str]]
 
 
 @dataclass
+class Served:
+    """One service's app served in this process; it can be stopped, as a crash or a
+    deploy would, and started again on the same port with the same database."""
+
+    build: Callable[[Any], FastAPI]
+    settings: ServiceSettings
+    port: int = field(default_factory=free_port)
+    app: FastAPI | None = None
+    _stack: AsyncExitStack | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        assert self._stack is None, "already running"
+        self._stack = AsyncExitStack()
+        self.app = self.build(self.settings)
+        await self._stack.enter_async_context(serving(self.app, self.port))
+
+    async def stop(self) -> None:
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            await stack.aclose()
+
+
+@dataclass
 class Shop:
     users: Api
     catalog: Api
     orders: Api
     payments: Api
     shipping: Api
-    # Stops the catalog service mid-test, as a crash or a deploy would.
-    stop_catalog: Callable[[], Awaitable[Any]]
     admin: Api
+    # Service name -> base URL, as the orders service sees its peers.
+    peers: dict[str, str]
+    # The in-process services, by name (orders is absent when it runs elsewhere).
+    services: dict[str, Served]
+
+    async def stop_catalog(self) -> None:
+        await self.services["catalog"].stop()
 
     async def all_orders(self) -> list[dict[str, Any]]:
         status, orders = await self.admin.get("/orders")
@@ -86,10 +121,14 @@ async def running_shop(
     *,
     open_mode: bool,
     orders_backend_only: bool = False,
+    orders_url: str | None = None,
+    payments_settings: dict[str, Any] | None = None,
+    shipping_settings: dict[str, Any] | None = None,
     **orders_settings: Any,
 ) -> AsyncIterator[Shop]:
     """All five services; with `orders_backend_only` only orders uses `databases`
-    (MariaDB runs) and its peers stay on SQLite."""
+    (MariaDB runs) and its peers stay on SQLite. With `orders_url` orders is not
+    served here: the test runs it elsewhere (a real process) at that URL."""
 
     def database(service: str) -> AbstractAsyncContextManager[str]:
         if orders_backend_only and service != "orders":
@@ -97,65 +136,41 @@ async def running_shop(
         return databases(service)
 
     common: dict[str, Any] = {"data_dir": tmp_path, "open_mode": open_mode}
+    services: dict[str, Served] = {}
     async with AsyncExitStack() as stack:
 
-        async def serve(build: Any, settings: Any, on: AsyncExitStack = stack) -> str:
-            return await on.enter_async_context(serving(build(settings)))
+        async def serve(name: str, build: Any, settings_type: Any, **settings: Any) -> str:
+            url = await stack.enter_async_context(database(name))
+            served = Served(build, settings_type(database_url=url, **common, **settings))
+            await served.start()
+            stack.push_async_callback(served.stop)
+            services[name] = served
+            return served.url
 
-        users_url = await serve(
-            build_users,
-            UsersSettings(
-                database_url=await stack.enter_async_context(database("users")),
-                admin_password=ADMIN_PASSWORD,
-                **common,
-            ),
+        peers = {
+            "users": await serve("users", build_users, UsersSettings, admin_password=ADMIN_PASSWORD)
+        }
+        peers["catalog"] = await serve("catalog", build_catalog, CatalogSettings, peers=peers)
+        peers["payments"] = await serve(
+            "payments", build_payments, PaymentsSettings, peers=peers, **(payments_settings or {})
         )
-        peers = {"users": users_url}
-        catalog_stack = AsyncExitStack()
-        stack.push_async_callback(catalog_stack.aclose)
-        catalog_url = await serve(
-            build_catalog,
-            CatalogSettings(
-                database_url=await catalog_stack.enter_async_context(database("catalog")),
-                peers=peers,
-                **common,
-            ),
-            catalog_stack,
+        peers["shipping"] = await serve(
+            "shipping", build_shipping, ShippingSettings, peers=peers, **(shipping_settings or {})
         )
-        payments_url = await serve(
-            build_payments,
-            PaymentsSettings(
-                database_url=await stack.enter_async_context(database("payments")),
-                peers=peers,
-                **common,
-            ),
-        )
-        shipping_url = await serve(
-            build_shipping,
-            ShippingSettings(
-                database_url=await stack.enter_async_context(database("shipping")),
-                peers=peers,
-                **common,
-            ),
-        )
-        peers |= {"catalog": catalog_url, "payments": payments_url, "shipping": shipping_url}
-        orders_url = await serve(
-            build_orders,
-            OrdersSettings(
-                database_url=await stack.enter_async_context(database("orders")),
-                peers=peers,
-                saga_sweep_every=0.5,
-                **common,
-                **orders_settings,
-            ),
-        )
-        apis = [
-            Api(url) for url in (users_url, catalog_url, orders_url, payments_url, shipping_url)
-        ]
+        if orders_url is None:
+            orders_url = await serve(
+                "orders",
+                build_orders,
+                OrdersSettings,
+                peers=dict(peers),
+                **({"saga_sweep_every": 0.5} | orders_settings),
+            )
+        apis = [Api(peers[name]) for name in ("users", "catalog", "payments", "shipping")]
+        apis.append(Api(orders_url))
         for api in apis:
             stack.push_async_callback(api.close)
-        users, catalog, orders, payments, shipping = apis
-        shop = Shop(users, catalog, orders, payments, shipping, catalog_stack.aclose, orders)
+        users, catalog, payments, shipping, orders = apis
+        shop = Shop(users, catalog, orders, payments, shipping, orders, dict(peers), services)
         if not open_mode:
             token = await shop.token(ADMIN_EMAIL, ADMIN_PASSWORD)
             shop.admin = orders.as_user(token)

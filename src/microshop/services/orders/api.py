@@ -81,7 +81,12 @@ async def list_orders(
 @router.get("/{order_id}", response_model=OrderPublic)
 async def get_order(order_id: int, session: Session, user: CurrentUser) -> OrderPublic:
     order = await service.get_order(session, user, order_id)
-    return to_public(order, *await service.saga_timeline(session, order_id))
+    saga, steps = await service.saga_timeline(session, order_id)
+    if saga is not None and saga.phase == "done" and order.status != saga.outcome:
+        # The saga finished between the two reads; its last transaction also wrote
+        # the order, so read it again rather than answer "pending" beside "done".
+        await session.refresh(order)
+    return to_public(order, saga, steps)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderPublic, status_code=202)

@@ -1,8 +1,10 @@
 """Composition root of the orders service."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import Field
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.orders.api import router
@@ -18,6 +20,8 @@ class OrdersSettings(ServiceSettings):
     # How long one run keeps retrying a compensation before leaving it to the sweeper.
     saga_compensation_deadline: float = 300.0
     saga_sweep_every: float = 5.0
+    # A saga's lease (see orchestrator): how soon a crashed replica's sagas resume.
+    saga_lease_seconds: float = Field(30.0, gt=0)
     # Fault injection for the crash tests only, e.g. "inventory.called" (see orchestrator).
     crash_at: str | None = None
 
@@ -30,6 +34,7 @@ async def start_orchestrator(app: FastAPI) -> None:
         step_attempts=settings.saga_step_attempts,
         compensation_deadline=settings.saga_compensation_deadline,
         crash_at=settings.crash_at,
+        lease=timedelta(seconds=settings.saga_lease_seconds),
     )
     # The sweeper's first pass resumes every saga a previous process left unfinished.
     app.state.orchestrator.start(sweep_every=settings.saga_sweep_every)

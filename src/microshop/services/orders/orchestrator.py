@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from microshop.chassis.client import ServiceClient
 from microshop.chassis.db import Database
@@ -34,6 +35,8 @@ from microshop.services.orders.steps import (
 
 log = structlog.get_logger()
 
+# How long a replica's claim on a saga lasts unless renewed; after a crash, the
+# saga waits this long for another process (or the restarted one) to resume it.
 LEASE = timedelta(seconds=30)
 OUTCOME_EVENTS = {
     Outcome.APPROVED: OrderApproved,
@@ -61,13 +64,18 @@ class Orchestrator:
         step_attempts: int = 3,
         compensation_deadline: float = 300.0,
         crash_at: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.db, self.client = db, client
+        self.lease = lease
         self.step_attempts = step_attempts
         self.compensation_deadline = compensation_deadline
         self.crash_at = crash_at
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.running: dict[int, asyncio.Task[None]] = {}
+        # Sagas changed (a cancel) while their task was already ending: drive again.
+        self._drive_again: set[int] = set()
+        self._stopping = False
         self._finished: dict[int, asyncio.Event] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -77,6 +85,7 @@ class Orchestrator:
         self._sweeper = asyncio.create_task(self._sweep_forever(sweep_every), name="saga-sweeper")
 
     async def stop(self) -> None:
+        self._stopping = True
         tasks = [t for t in (self._sweeper, *self.running.values()) if t is not None]
         for task in tasks:
             task.cancel()
@@ -85,19 +94,36 @@ class Orchestrator:
                 await task
 
     def launch(self, order_id: int) -> None:
-        if order_id not in self.running:
-            task = asyncio.create_task(self._drive(order_id), name=f"saga-{order_id}")
-            self.running[order_id] = task
-            task.add_done_callback(lambda _: self.running.pop(order_id, None))
+        if self._stopping:
+            return
+        if order_id in self.running:
+            # The running task may already have read the saga as finished and be
+            # on its way out: it would miss the change that called us.
+            self._drive_again.add(order_id)
+            return
+        task = asyncio.create_task(self._drive(order_id), name=f"saga-{order_id}")
+        self.running[order_id] = task
+        task.add_done_callback(lambda _: self._ended(order_id))
+
+    def _ended(self, order_id: int) -> None:
+        self.running.pop(order_id, None)
+        if order_id in self._drive_again:
+            self._drive_again.discard(order_id)
+            self.launch(order_id)
 
     async def wait_finished(self, order_id: int, timeout: float) -> None:
-        event = self._finished.setdefault(order_id, asyncio.Event())
-        async with self.db.sessions() as session:
-            row = await session.get(SagaRow, order_id)
-            if row is None or row.phase == Phase.DONE:
-                return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (remaining := deadline - loop.time()) > 0:
+            event = self._finished.setdefault(order_id, asyncio.Event())
+            async with self.db.sessions() as session:
+                row = await session.get(SagaRow, order_id)
+                if row is None or row.phase == Phase.DONE:
+                    return
+            # A run that ends wakes us, but it may have ended before the change we
+            # wait on (a cancel) was even made: check the saga again.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
 
     async def resume_unfinished(self) -> int:
         """Launches every unfinished saga nobody holds a live lease on."""
@@ -246,15 +272,15 @@ class Orchestrator:
         event: one transaction, so a crash leaves either all of it or none."""
         now = datetime.now(UTC)
         async with self.db.sessions.begin() as session:
-            row = await session.get(SagaRow, order_id)
-            assert row is not None
-            if row.cancel_requested and state.finished and state.outcome == Outcome.APPROVED:
+            if state.outcome == Outcome.APPROVED and await self._cancel_pending(session, order_id):
                 # A cancellation asked for while the last step ran: undo it all now.
                 state = saga.cancel(state, "Cancelled by request")
+            row = await session.get(SagaRow, order_id)
+            assert row is not None
             row.phase, row.position = state.phase.value, state.position
             row.outcome = state.outcome.value if state.outcome else None
             row.reason, row.updated_at = state.reason, now
-            row.lease_until = now + LEASE
+            row.lease_until = now + self.lease
             session.add(SagaStepRow(order_id=order_id, step=step, event=event, detail=detail))
             if state.finished:
                 row.cancel_requested, row.card_number = False, None
@@ -276,6 +302,17 @@ class Orchestrator:
         if state.finished:
             log.info("saga finished", order_id=order_id, outcome=state.outcome, reason=state.reason)
 
+    async def _cancel_pending(self, session: AsyncSession, order_id: int) -> bool:
+        """Whether a cancel is pending, asked as a conditional write rather than a
+        read: the write locks the row until this transaction ends, so a cancel that
+        commits meanwhile either shows here or finds the saga done and undoes it."""
+        claimed = await session.execute(
+            update(SagaRow)
+            .where(SagaRow.order_id == order_id, SagaRow.cancel_requested.is_(False))
+            .values(phase=Phase.DONE.value)
+        )
+        return bool(claimed.rowcount == 0)  # type: ignore[attr-defined]
+
     async def _take_lease(self, order_id: int) -> bool:
         now = datetime.now(UTC)
         async with self.db.sessions.begin() as session:
@@ -289,7 +326,7 @@ class Orchestrator:
                         SagaRow.lease_owner == self.owner,
                     ),
                 )
-                .values(lease_owner=self.owner, lease_until=now + LEASE)
+                .values(lease_owner=self.owner, lease_until=now + self.lease)
             )
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 

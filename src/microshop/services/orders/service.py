@@ -41,6 +41,10 @@ class Placed:
     replayed: bool
 
 
+# A cancel re-reads the saga this many times when it keeps moving meanwhile.
+CANCEL_ATTEMPTS = 3
+
+
 def caller_of(principal: Principal) -> Caller:
     return Caller(user_id=principal.user_id, is_admin=principal.is_admin)
 
@@ -115,37 +119,57 @@ async def request_cancel(
     what was done; an approved order is undone from its shipment back, unless the
     parcel has already left."""
     order = await get_order(session, principal, order_id)
-    row = await session.get(SagaRow, order_id)
-    if row is None:
-        raise Conflict("Order has no saga")
-    state = state_of(row)
-    if state.outcome == Outcome.CANCELLED:
-        return order  # asked twice: same answer
+    # The saga moves on while we decide. Each write is conditional on the state we
+    # read (a plain read-then-write lost a cancel that raced the last step); when
+    # the state moved on, we read it again and decide again.
+    for _ in range(CANCEL_ATTEMPTS):
+        query = select(SagaRow).where(SagaRow.order_id == order_id)
+        row = await session.scalar(query.execution_options(populate_existing=True))
+        if row is None:
+            raise Conflict("Order has no saga")
+        state = state_of(row)
+        if state.outcome == Outcome.CANCELLED:
+            return order  # asked twice: same answer
+        if await _cancel_from(session, client, order_id, state):
+            session.add(SagaStepRow(order_id=order_id, step="order", event="cancel_requested"))
+            await session.commit()
+            return order
+        await session.rollback()
+    raise Conflict("Order changed meanwhile; try again")
+
+
+async def _cancel_from(
+    session: AsyncSession, client: ServiceClient, order_id: int, state: saga.SagaState
+) -> bool:
+    """Writes the cancellation if the saga is still in `state`; False if it moved on."""
     if state.phase == Phase.FORWARD:
-        row.cancel_requested = True
-    elif state.finished and state.outcome == Outcome.APPROVED:
+        # The orchestrator sees the flag before its next step, or when it finishes.
+        flagged = await session.execute(
+            update(SagaRow)
+            .where(SagaRow.order_id == order_id, SagaRow.phase == Phase.FORWARD.value)
+            .values(cancel_requested=True)
+        )
+        return bool(flagged.rowcount == 1)  # type: ignore[attr-defined]
+    if state.finished and state.outcome == Outcome.APPROVED:
         if await peers.shipment_has_left(client, order_id):
             raise Conflict("Order already shipped")
         try:
             new = saga.cancel(state, "Cancelled by request")
         except CannotCancel as exc:
             raise Conflict(str(exc)) from None
-        # Conditional on the state we read: a concurrent change makes this a no-op.
         flipped = await session.execute(
             update(SagaRow)
-            .where(SagaRow.order_id == order_id, SagaRow.phase == Phase.DONE.value)
+            .where(
+                SagaRow.order_id == order_id,
+                SagaRow.phase == Phase.DONE.value,
+                SagaRow.outcome == Outcome.APPROVED.value,
+            )
             .values(
                 phase=new.phase.value, position=new.position, outcome=new.outcome, reason=new.reason
             )
         )
-        if flipped.rowcount != 1:  # type: ignore[attr-defined]
-            await session.rollback()
-            raise Conflict("Order changed meanwhile; try again")
-    else:
-        raise Conflict(f"Order is already {state.outcome or 'being rejected'}")
-    session.add(SagaStepRow(order_id=order_id, step="order", event="cancel_requested"))
-    await session.commit()
-    return order
+        return bool(flipped.rowcount == 1)  # type: ignore[attr-defined]
+    raise Conflict(f"Order is already {state.outcome or 'being rejected'}")
 
 
 async def saga_timeline(
