@@ -10,6 +10,7 @@ OpenAPI document:
     notifications  /api/notifications
     payments       /api/payments
     shipping       /api/shipments
+    order_history  /api/order-history
 
 Envoy answers `/health` and `/api/docs` (Swagger UI over every document) itself.
 `microshop gateway config` prints what `microshop up` runs.
