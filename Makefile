@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up down status test test-fast lint format clean bench bench-compare
+.PHONY: install up down status test test-fast soak lint format clean bench bench-compare
 
 install: $(STAMP)
 
@@ -36,6 +36,13 @@ bench: install
 # The chapter's system (../shared/bench/seed-baseline), then microshop: both rows.
 bench-compare: install
 	$(BIN)/microshop bench compare $(ARGS)
+
+# The order saga under fire, many times over: the orders process SIGKILLed at every
+# step boundary (25 rounds each), and 50 concurrent orders for 10 in stock.
+SOAK_ROUNDS ?= 25
+soak: install
+	MICROSHOP_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest tests/integration/test_saga_crashes.py \
+		"tests/integration/test_order_saga.py::test_fifty_concurrent_orders_for_ten_in_stock_approve_exactly_ten" $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .
