@@ -105,7 +105,7 @@ def test_a_plan_is_bounded_in_time_count_and_rate() -> None:
         {"duration_s": 1, "max_requests": 0},
     ):
         with pytest.raises(InvalidPlan):
-            LoadPlan(**bad)  # type: ignore[arg-type]
+            LoadPlan(**bad)
     assert LoadPlan(duration_s=1, rate=10).describe() == "open loop, 10 req/s"
 
 

@@ -85,7 +85,7 @@ def with_descendants(pids: list[int]) -> list[int]:
 
 def own_cpu_s() -> float:
     times = psutil.Process().cpu_times()
-    return times.user + times.system
+    return float(times.user + times.system)
 
 
 def machine_busy_s() -> float:
