@@ -4,12 +4,18 @@ from typing import Any
 
 import aiohttp
 
+from microshop.chassis.client import IDLE_CONNECTION_SECONDS
+
 
 class Api:
     def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=15),
+            # Idle connections go before uvicorn's 5 s keep-alive closes them under us.
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
+        )
 
     def as_user(self, token: str | None) -> "Api":
         other = Api.__new__(Api)

@@ -51,6 +51,10 @@ class StaticDiscovery:
             raise ServiceUnavailable(service) from None
 
 
+# Below uvicorn's keep-alive timeout (5 s): see ServiceClient._http.
+IDLE_CONNECTION_SECONDS = 4.0
+
+
 @dataclass(frozen=True)
 class Resilience:
     timeout: float = 3.0
@@ -83,7 +87,12 @@ class ServiceClient:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
-                    limit=0, limit_per_host=self.policy.per_peer_connections, ttl_dns_cache=300
+                    limit=0,
+                    limit_per_host=self.policy.per_peer_connections,
+                    ttl_dns_cache=300,
+                    # uvicorn closes an idle keep-alive connection after 5 s; reusing
+                    # one it is closing gets "connection reset", so drop ours first.
+                    keepalive_timeout=IDLE_CONNECTION_SECONDS,
                 ),
                 timeout=self.timeout,
                 json_serialize=lambda obj: orjson.dumps(obj).decode(),
