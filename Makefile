@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up down status test test-fast soak lint format clean bench bench-compare
+.PHONY: install up down status test soak lint format clean bench bench-compare
 
 install: $(STAMP)
 
