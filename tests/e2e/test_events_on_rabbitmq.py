@@ -3,7 +3,7 @@ instead of the embedded NATS, and an order's confirmation e-mail still arrives."
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,13 +42,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             yield running
     finally:
         asyncio.run(remove_bus_objects(RABBITMQ_URL, prefix, consumer_queues(prefix)))
-
-
-@pytest.fixture
-async def api(system: System) -> AsyncIterator[Api]:
-    client = Api(system.url)
-    yield client
-    await client.close()
 
 
 def test_no_nats_is_started_when_a_broker_is_given(system: System) -> None:

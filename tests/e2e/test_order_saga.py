@@ -1,7 +1,7 @@
 """The order saga through the gateway on the embedded NATS: approved, declined,
 cancelled with every step undone, and a cancel refused once the parcel has left."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     data_dir: Path = tmp_path_factory.mktemp("saga") / "data"
     with running_system(data_dir) as running:
         yield running
-
-
-@pytest.fixture
-async def api(system: System) -> AsyncIterator[Api]:
-    client = Api(system.url)
-    yield client
-    await client.close()
 
 
 async def place(customer: Api, **extra: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +21,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     data_dir: Path = tmp_path_factory.mktemp("resilience") / "data"
     with running_system(data_dir, rate_limit=None) as running:
         yield running
-
-
-@pytest.fixture
-async def api(system: System) -> AsyncIterator[Api]:
-    client = Api(system.url)
-    yield client
-    await client.close()
 
 
 async def test_a_client_over_ten_requests_a_second_with_bursts_of_twenty_is_refused(

@@ -1,6 +1,6 @@
 """The default (secure) mode through the gateway: tokens, ownership, roles, API docs."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     data_dir: Path = tmp_path_factory.mktemp("secure") / "data"
     with running_system(data_dir) as running:
         yield running
-
-
-@pytest.fixture
-async def api(system: System) -> AsyncIterator[Api]:
-    client = Api(system.url)
-    yield client
-    await client.close()
 
 
 async def sign_up(api: Api, name: str, email: str) -> tuple[dict[str, Any], str]:

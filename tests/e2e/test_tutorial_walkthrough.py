@@ -1,6 +1,6 @@
 """The chapter's Step 7 curl walkthrough, through the gateway of a system in open mode."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +16,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     data_dir: Path = tmp_path_factory.mktemp("open") / "data"
     with running_system(data_dir, open_mode=True) as running:
         yield running
-
-
-@pytest.fixture
-async def api(system: System) -> AsyncIterator[Api]:
-    client = Api(system.url)
-    yield client
-    await client.close()
 
 
 async def test_the_tutorials_walkthrough_creates_a_user_and_orders_two_laptops(api: Api) -> None:
