@@ -14,7 +14,7 @@ from microshop.contracts.events import OrderCreated
 from microshop.services.notifications.handlers import HANDLERS
 from microshop.services.notifications.main import NotificationsSettings, build_app
 from tests.integration.conftest import DatabaseFactory
-from tests.support.asgi import serving
+from tests.support.asgi import free_port, serving
 from tests.support.bus import eventually, remove_bus_objects, unique_prefix
 from tests.support.http import Api
 from tests.support.servers import RABBITMQ, embedded_nats, require_server
@@ -99,3 +99,47 @@ async def test_an_order_gets_exactly_one_confirmation_email_whatever_is_redelive
     assert message["Subject"] == "Order #42 confirmed"
     assert "1999.98" in message.get_payload()
     assert sent[0]["recipient"] == "john@example.com" and sent[0]["transport"] == "file"
+
+
+async def test_with_an_smtp_url_the_email_goes_to_the_smtp_server(tmp_path: Path) -> None:
+    """A real SMTP server (aiosmtpd) on loopback receives the confirmation."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list[email.message.Message] = []
+
+    class Keep(Message):  # type: ignore[misc]
+        def handle_message(self, message: email.message.Message) -> None:
+            received.append(message)
+
+    port = free_port()
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        async with embedded_nats(str(tmp_path / "nats")) as url:
+            prefix = unique_prefix()
+            settings = NotificationsSettings(
+                data_dir=tmp_path,
+                open_mode=True,
+                broker_url=url,
+                bus_prefix=prefix,
+                smtp_url=f"smtp://127.0.0.1:{port}",
+            )
+            async with serving(build_app(settings)) as base:
+                api = Api(base)
+                producer = connect_bus(url, prefix)
+                envelope = an_order(7).envelope()
+                await producer.publish(
+                    envelope.model_dump_json().encode(), "order.created", str(envelope.id)
+                )
+                await producer.close()
+                await eventually(lambda: len(received) == 1)
+                status, sent = await api.get("/notifications")
+                await api.close()
+    finally:
+        controller.stop()
+    assert received[0]["To"] == "john@example.com"
+    assert received[0]["Subject"] == "Order #7 confirmed"
+    assert received[0]["Message-ID"] == "<order-7-order.created@microshop.local>"
+    assert (status, sent[0]["transport"]) == (200, "smtp")
+    assert not (tmp_path / "mail").exists(), "no .eml when SMTP is configured"

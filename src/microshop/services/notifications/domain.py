@@ -66,8 +66,12 @@ def order_outcome(order: OrderApproved | OrderRejected | OrderCancelled) -> Emai
     )
 
 
-def as_rfc5322(email: Email, sent_at: datetime) -> bytes:
+def rfc5322_message(email: Email, sent_at: datetime) -> EmailMessage:
     msg = email.message()
     msg["Date"] = format_datetime(sent_at)
     msg.set_content(email.body)
-    return bytes(msg)
+    return msg
+
+
+def as_rfc5322(email: Email, sent_at: datetime) -> bytes:
+    return bytes(rfc5322_message(email, sent_at))

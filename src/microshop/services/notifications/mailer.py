@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import aiosmtplib
 
-from microshop.services.notifications.domain import Email, as_rfc5322
+from microshop.services.notifications.domain import Email, as_rfc5322, rfc5322_message
 
 
 class FolderMailer:
@@ -38,11 +38,8 @@ class SmtpMailer:
         self.tls = parts.scheme == "smtps"
 
     async def send(self, email: Email, now: datetime) -> str:
-        msg = email.message()
-        msg["Date"] = now.strftime("%a, %d %b %Y %H:%M:%S %z")
-        msg.set_content(email.body)
         await aiosmtplib.send(
-            msg,
+            rfc5322_message(email, now),
             hostname=self.host,
             port=self.port,
             username=self.username,
