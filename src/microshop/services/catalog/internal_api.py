@@ -1,6 +1,6 @@
 """Routes other services call (the order saga); the gateway does not route /internal."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from microshop.chassis.db import Session
 from microshop.contracts.events import StockLine
@@ -22,13 +22,19 @@ async def _answer(session: Session, order_id: int, status: str) -> ReservationPu
 
 
 @router.post("/decrease", response_model=ReservationPublic)
-async def decrease_stock(change: StockChange, session: Session) -> ReservationPublic:
+async def decrease_stock(
+    change: StockChange, request: Request, session: Session
+) -> ReservationPublic:
     lines = [StockLine(product_id=i.product_id, quantity=i.quantity) for i in change.items]
     reservation = await inventory.decrease_stock(session, change.order_id, lines)
+    request.app.state.listing.clear()
     return await _answer(session, reservation.order_id, reservation.status)
 
 
 @router.post("/restore", response_model=ReservationPublic)
-async def restore_stock(change: StockRestore, session: Session) -> ReservationPublic:
+async def restore_stock(
+    change: StockRestore, request: Request, session: Session
+) -> ReservationPublic:
     reservation = await inventory.restore_stock(session, change.order_id)
+    request.app.state.listing.clear()
     return await _answer(session, reservation.order_id, reservation.status)

@@ -8,14 +8,18 @@ from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_
 from microshop.services.catalog import service
 from microshop.services.catalog.api import router
 from microshop.services.catalog.internal_api import router as internal_router
+from microshop.services.catalog.listing import ListingCache
 
 
 class CatalogSettings(ServiceSettings):
     model_config = service_config("catalog")
     service_name: str = "catalog"
+    # How long the rendered product list is served from memory (0: never; listing.py).
+    list_max_age_seconds: float = 1.0
 
 
 async def seed(app: FastAPI) -> None:
+    app.state.listing = ListingCache(app.state.settings.list_max_age_seconds)
     async with app.state.db.sessions() as session:
         await service.seed_starter_products(session)
 
