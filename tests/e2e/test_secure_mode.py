@@ -54,6 +54,17 @@ async def test_orders_need_a_valid_token(api: Api) -> None:
     assert status == 401 and "error" in body
 
 
+async def test_the_gateway_refuses_a_bad_token_before_any_service_sees_it(api: Api) -> None:
+    _, token = await sign_up(api, "erin", "erin@example.com")
+    # Even a public route: a token that is there must be valid.
+    forger = api.as_user(token[:-4] + "AAAA")
+    status, body = await forger.get("/api/products")
+    assert (status, body["error"]) == (401, "Invalid token")
+    assert 'error="invalid_token"' in forger.last_headers["www-authenticate"]
+    status, _ = await api.as_user(token).get("/api/products")
+    assert status == 200
+
+
 async def test_only_an_admin_may_add_a_product(api: Api) -> None:
     _, customer = await sign_up(api, "dave", "dave@example.com")
     product = {"name": "Monitor", "price": "199.90", "stock": 5}

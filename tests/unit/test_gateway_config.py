@@ -221,3 +221,21 @@ def test_the_gateway_config_command_prints_a_configuration_envoy_accepts(
     path = tmp_path / "envoy.json"
     path.write_text(result.output)
     assert validate_config(path) is None
+
+
+def test_tokens_are_checked_at_the_edge_unless_the_system_is_open() -> None:
+    from microshop.gateway.envoy_config import Endpoint, Gateway, render_envoy_config
+
+    def filters(edge_auth: bool) -> list[str]:
+        gateway = Gateway(
+            port=8080,
+            admin_port=8100,
+            upstreams={"users": [Endpoint("127.0.0.1", 8101)]},
+            edge_auth=edge_auth,
+        )
+        listener = render_envoy_config(gateway)["static_resources"]["listeners"][0]
+        manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+        return [f["name"] for f in manager["http_filters"]]
+
+    assert "envoy.filters.http.jwt_authn" in filters(edge_auth=True)
+    assert "envoy.filters.http.jwt_authn" not in filters(edge_auth=False)

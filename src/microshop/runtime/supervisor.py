@@ -106,7 +106,12 @@ class Supervisor:
             )
             config_path = self.paths.envoy_config
             write_config(
-                config_path, render_envoy_config(build_gateway(self.plan, self.options.rate_limit))
+                config_path,
+                render_envoy_config(
+                    build_gateway(
+                        self.plan, self.options.rate_limit, edge_auth=not self.options.open_mode
+                    )
+                ),
             )
             self.gateway = self._supervise(
                 console.GATEWAY, envoy_argv(config_path), dict(os.environ)

@@ -71,11 +71,14 @@ def preflight(options: UpOptions) -> PortPlan:
     return plan
 
 
-def build_gateway(plan: PortPlan, rate_limit: RateLimit | None) -> Gateway:
+def build_gateway(
+    plan: PortPlan, rate_limit: RateLimit | None, *, edge_auth: bool = True
+) -> Gateway:
     return Gateway(
         port=plan.gateway,
         admin_port=plan.admin,
         upstreams={name: [Endpoint(HOST, port)] for name, port in plan.services.items()},
         rate_limit=rate_limit,
         max_body_bytes=int(os.environ.get("MICROSHOP_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+        edge_auth=edge_auth,
     )
