@@ -29,8 +29,8 @@ from microshop.services.orders.domain import (
     request_fingerprint,
 )
 from microshop.services.orders.models import OrderLineRow, OrderRow, SagaRow, SagaStepRow
-from microshop.services.orders.orchestrator import state_of
 from microshop.services.orders.saga import CannotCancel, Outcome, Phase
+from microshop.services.orders.saga_store import state_of
 from microshop.services.orders.schemas import OrderCreate
 
 
