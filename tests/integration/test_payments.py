@@ -4,8 +4,6 @@ charges and refunds (internal API) and the customers' view of them (public API).
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,15 +14,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from microshop.chassis.outbox import outbox
 from microshop.services.payments.main import PaymentsSettings, build_app
-from microshop.services.users.main import UsersSettings
-from microshop.services.users.main import build_app as build_users
 from tests.integration.conftest import DatabaseFactory
 from tests.support.asgi import serving
 from tests.support.http import Api
+from tests.support.secure import SecureService, beside_users
 
-ADMIN_EMAIL = "admin@microshop.local"
-ADMIN_PASSWORD = "admin-password-for-tests"
-PASSWORD = "correct horse battery"
 CARD = "4242424242424242"
 
 
@@ -328,82 +322,36 @@ async def test_an_idempotency_key_longer_than_200_characters_is_refused(payments
     assert (status, error["error"]) == (422, "Invalid request")
 
 
-@dataclass
-class SecureShop:
-    users: Api
-    payments: Api
-    admin: Api
-
-    async def customer(self, name: str) -> tuple[int, Api]:
-        """A registered customer's id and a payments client carrying their token."""
-        email = f"{name.lower()}@example.com"
-        status, user = await self.users.post(
-            "/users", {"name": name, "email": email, "password": PASSWORD}
-        )
-        assert status == 201, user
-        return int(user["id"]), self.payments.as_user(await token(self.users, email, PASSWORD))
-
-
-async def token(users: Api, email: str, password: str) -> str:
-    status, reply = await users.post("/auth/token", {"email": email, "password": password})
-    assert status == 200, reply
-    return str(reply["access_token"])
-
-
 @pytest.fixture
-async def shop(databases: DatabaseFactory, tmp_path: Path) -> AsyncIterator[SecureShop]:
+async def shop(databases: DatabaseFactory, tmp_path: Path) -> AsyncIterator[SecureService]:
     """Payments in the default (secure) mode, with the real users service issuing tokens."""
-    async with AsyncExitStack() as stack:
-        users_db = await stack.enter_async_context(databases("users"))
-        users_url = await stack.enter_async_context(
-            serving(
-                build_users(
-                    UsersSettings(
-                        database_url=users_db, data_dir=tmp_path, admin_password=ADMIN_PASSWORD
-                    )
-                )
-            )
-        )
-        payments_db = await stack.enter_async_context(databases("payments"))
-        payments_url = await stack.enter_async_context(
-            serving(
-                build_app(
-                    PaymentsSettings(
-                        database_url=payments_db, data_dir=tmp_path, peers={"users": users_url}
-                    )
-                )
-            )
-        )
-        users, payments = Api(users_url), Api(payments_url)
-        stack.push_async_callback(users.close)
-        stack.push_async_callback(payments.close)
-        admin = payments.as_user(await token(users, ADMIN_EMAIL, ADMIN_PASSWORD))
-        yield SecureShop(users, payments, admin)
+    async with beside_users(databases, tmp_path, "payments", build_app, PaymentsSettings) as secure:
+        yield secure
 
 
-async def test_a_customer_reads_their_own_payment(shop: SecureShop) -> None:
+async def test_a_customer_reads_their_own_payment(shop: SecureService) -> None:
     alice_id, alice = await shop.customer("Alice")
-    _, paid = await charge(shop.payments, 1, user_id=alice_id)
+    _, paid = await charge(shop.service, 1, user_id=alice_id)
     assert await alice.get(f"/payments/{paid['id']}") == (200, paid)
 
 
-async def test_another_users_payment_looks_exactly_like_a_missing_one(shop: SecureShop) -> None:
+async def test_another_users_payment_looks_exactly_like_a_missing_one(shop: SecureService) -> None:
     alice_id, _ = await shop.customer("Alice")
     _, bob = await shop.customer("Bob")
-    _, paid = await charge(shop.payments, 1, user_id=alice_id)
+    _, paid = await charge(shop.service, 1, user_id=alice_id)
     missing = await bob.get("/payments/999")
     assert missing == (404, {"error": "Payment not found"})
     assert await bob.get(f"/payments/{paid['id']}") == missing
 
 
 async def test_a_customer_lists_only_their_own_payments_and_an_admin_all(
-    shop: SecureShop,
+    shop: SecureService,
 ) -> None:
     alice_id, alice = await shop.customer("Alice")
     bob_id, bob = await shop.customer("Bob")
-    await charge(shop.payments, 1, user_id=alice_id)
-    await charge(shop.payments, 2, user_id=bob_id)
-    await charge(shop.payments, 3, user_id=alice_id)
+    await charge(shop.service, 1, user_id=alice_id)
+    await charge(shop.service, 2, user_id=bob_id)
+    await charge(shop.service, 3, user_id=alice_id)
     _, alices = await alice.get("/payments")
     _, bobs = await bob.get("/payments")
     _, everyone = await shop.admin.get("/payments?limit=1000")
@@ -414,6 +362,6 @@ async def test_a_customer_lists_only_their_own_payments_and_an_admin_all(
     assert [p["user_id"] for p in one] == [bob_id]
 
 
-async def test_without_a_token_the_public_payments_api_is_a_401(shop: SecureShop) -> None:
-    status, error = await shop.payments.get("/payments")
+async def test_without_a_token_the_public_payments_api_is_a_401(shop: SecureService) -> None:
+    status, error = await shop.service.get("/payments")
     assert (status, error) == (401, {"error": "Not authenticated"})

@@ -4,8 +4,6 @@ shipments and cancellations (internal API), and their public view and progress."
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +14,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from microshop.chassis.outbox import outbox
 from microshop.services.shipping.domain import TRACKING_NUMBER
 from microshop.services.shipping.main import ShippingSettings, build_app
-from microshop.services.users.main import UsersSettings
-from microshop.services.users.main import build_app as build_users
 from tests.integration.conftest import DatabaseFactory
 from tests.support.asgi import serving
 from tests.support.http import Api
-
-ADMIN_EMAIL = "admin@microshop.local"
-ADMIN_PASSWORD = "admin-password-for-tests"
-PASSWORD = "correct horse battery"
+from tests.support.secure import SecureService, beside_users
 
 
 @pytest.fixture
@@ -236,81 +229,35 @@ async def test_an_invalid_shipment_request_is_refused_and_nothing_is_written(
     assert (await shipping.get("/internal/shipments?order_id=1"))[0] == 404
 
 
-@dataclass
-class SecureShop:
-    users: Api
-    shipping: Api
-    admin: Api
-
-    async def customer(self, name: str) -> tuple[int, Api]:
-        """A registered customer's id and a shipping client carrying their token."""
-        email = f"{name.lower()}@example.com"
-        status, user = await self.users.post(
-            "/users", {"name": name, "email": email, "password": PASSWORD}
-        )
-        assert status == 201, user
-        return int(user["id"]), self.shipping.as_user(await token(self.users, email, PASSWORD))
-
-
-async def token(users: Api, email: str, password: str) -> str:
-    status, reply = await users.post("/auth/token", {"email": email, "password": password})
-    assert status == 200, reply
-    return str(reply["access_token"])
-
-
 @pytest.fixture
-async def shop(databases: DatabaseFactory, tmp_path: Path) -> AsyncIterator[SecureShop]:
+async def shop(databases: DatabaseFactory, tmp_path: Path) -> AsyncIterator[SecureService]:
     """Shipping in the default (secure) mode, with the real users service issuing tokens."""
-    async with AsyncExitStack() as stack:
-        users_db = await stack.enter_async_context(databases("users"))
-        users_url = await stack.enter_async_context(
-            serving(
-                build_users(
-                    UsersSettings(
-                        database_url=users_db, data_dir=tmp_path, admin_password=ADMIN_PASSWORD
-                    )
-                )
-            )
-        )
-        shipping_db = await stack.enter_async_context(databases("shipping"))
-        shipping_url = await stack.enter_async_context(
-            serving(
-                build_app(
-                    ShippingSettings(
-                        database_url=shipping_db, data_dir=tmp_path, peers={"users": users_url}
-                    )
-                )
-            )
-        )
-        users, shipping = Api(users_url), Api(shipping_url)
-        stack.push_async_callback(users.close)
-        stack.push_async_callback(shipping.close)
-        admin = shipping.as_user(await token(users, ADMIN_EMAIL, ADMIN_PASSWORD))
-        yield SecureShop(users, shipping, admin)
+    async with beside_users(databases, tmp_path, "shipping", build_app, ShippingSettings) as secure:
+        yield secure
 
 
-async def test_a_customer_reads_their_own_shipment(shop: SecureShop) -> None:
+async def test_a_customer_reads_their_own_shipment(shop: SecureService) -> None:
     alice_id, alice = await shop.customer("Alice")
-    _, shipment = await ship(shop.shipping, 1, user_id=alice_id)
+    _, shipment = await ship(shop.service, 1, user_id=alice_id)
     assert await alice.get(f"/shipments/{shipment['id']}") == (200, shipment)
 
 
-async def test_another_users_shipment_looks_exactly_like_a_missing_one(shop: SecureShop) -> None:
+async def test_another_users_shipment_looks_exactly_like_a_missing_one(shop: SecureService) -> None:
     alice_id, _ = await shop.customer("Alice")
     _, bob = await shop.customer("Bob")
-    _, shipment = await ship(shop.shipping, 1, user_id=alice_id)
+    _, shipment = await ship(shop.service, 1, user_id=alice_id)
     missing = await bob.get("/shipments/999")
     assert missing == (404, {"error": "Shipment not found"})
     assert await bob.get(f"/shipments/{shipment['id']}") == missing
 
 
 async def test_a_customer_lists_only_their_own_shipments_and_an_admin_all(
-    shop: SecureShop,
+    shop: SecureService,
 ) -> None:
     alice_id, alice = await shop.customer("Alice")
     bob_id, bob = await shop.customer("Bob")
     for order_id, user_id in ((1, alice_id), (2, bob_id), (3, alice_id)):
-        await ship(shop.shipping, order_id, user_id=user_id)
+        await ship(shop.service, order_id, user_id=user_id)
     _, alices = await alice.get("/shipments")
     _, bobs_by_order = await bob.get("/shipments?order_id=1")
     _, everyone = await shop.admin.get("/shipments?limit=1000")
@@ -321,15 +268,15 @@ async def test_a_customer_lists_only_their_own_shipments_and_an_admin_all(
     assert [s["user_id"] for s in one] == [bob_id]
 
 
-async def test_only_an_admin_advances_a_shipment(shop: SecureShop) -> None:
+async def test_only_an_admin_advances_a_shipment(shop: SecureService) -> None:
     alice_id, alice = await shop.customer("Alice")
-    _, shipment = await ship(shop.shipping, 1, user_id=alice_id)
+    _, shipment = await ship(shop.service, 1, user_id=alice_id)
     path = f"/shipments/{shipment['id']}/advance"
     assert await alice.post(path) == (403, {"error": "Admin role required"})
     status, shipped = await shop.admin.post(path)
     assert (status, shipped["status"]) == (200, "shipped")
 
 
-async def test_without_a_token_the_public_shipments_api_is_a_401(shop: SecureShop) -> None:
-    status, error = await shop.shipping.get("/shipments")
+async def test_without_a_token_the_public_shipments_api_is_a_401(shop: SecureService) -> None:
+    status, error = await shop.service.get("/shipments")
     assert (status, error) == (401, {"error": "Not authenticated"})
