@@ -63,3 +63,17 @@ async def stock(api: Api, product_id: int) -> int:
     status, product = await api.get(f"/api/products/{product_id}")
     assert status == 200, product
     return int(product["stock"])
+
+
+async def order_is_confirmed_once(api: Api, system: System, name: str) -> dict[str, Any]:
+    """A new customer orders; exactly one confirmation e-mail reaches them. Returns
+    the order."""
+    user, customer = await sign_up(api, name)
+    status, order = await customer.post("/api/orders", {"product_id": 2, "quantity": 1})
+    assert status == 201, order
+    subject = f"Order #{order['id']} confirmed"
+    message = await email(system, subject)
+    assert message["To"] == user["email"]
+    await asyncio.sleep(1.0)  # a duplicate delivery would have landed by now
+    assert len(emails_with_subject(system, subject)) == 1
+    return dict(order)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from microshop.services import APPS
-from tests.e2e.shopper import email, emails_with_subject, sign_up
+from tests.e2e.shopper import order_is_confirmed_once
 from tests.e2e.system import System, running_system
 from tests.support.bus import remove_bus_objects, unique_prefix
 from tests.support.http import Api
@@ -55,15 +55,7 @@ def test_no_nats_is_started_when_a_broker_is_given(system: System) -> None:
 async def test_a_placed_order_is_confirmed_by_exactly_one_email_over_rabbitmq(
     api: Api, system: System
 ) -> None:
-    user, customer = await sign_up(api, "rosa")
-    status, order = await customer.post("/api/orders", {"product_id": 2, "quantity": 1})
-    assert status == 201, order
-
-    subject = f"Order #{order['id']} confirmed"
-    message = await email(system, subject)
-    assert message["To"] == user["email"]
-    await asyncio.sleep(1.0)  # a duplicate delivery would have landed by now
-    assert len(emails_with_subject(system, subject)) == 1
+    await order_is_confirmed_once(api, system, "rosa")
 
 
 def test_the_dead_letters_command_reads_the_rabbitmq_queue(system: System) -> None:
