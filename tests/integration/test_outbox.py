@@ -67,6 +67,11 @@ async def nats_server(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
         await server.kill()
 
 
+def backlog(metrics: str) -> float:
+    line = next(x for x in metrics.splitlines() if x.startswith("microshop_outbox_backlog "))
+    return float(line.split()[1])
+
+
 def catalog_settings(tmp_path: Path, broker_url: str, prefix: str) -> CatalogSettings:
     return CatalogSettings(
         data_dir=tmp_path, open_mode=True, broker_url=broker_url, bus_prefix=prefix
@@ -126,6 +131,13 @@ async def test_with_the_broker_down_writes_succeed_and_every_event_arrives_after
             for n in range(5)
         ]
         assert statuses == [201] * 5
+        # The backlog is visible while the broker is away (prometheus text format).
+        for _ in range(100):  # the relay measures between its retries: up to ~5 s
+            _, metrics = await api.get("/metrics")
+            if backlog(metrics) >= 5:
+                break
+            await asyncio.sleep(0.1)
+        assert backlog(metrics) >= 5
         await nats_server.start()
         async with collecting(nats_server.url, prefix, "product.created") as received:
             await eventually(lambda: len(received) == 6, timeout=30)

@@ -10,6 +10,7 @@ and the consumers' inbox absorb the repeat).
 """
 
 import asyncio
+import contextlib
 import os
 import signal
 from datetime import UTC, datetime, timedelta
@@ -110,6 +111,9 @@ class OutboxRelay:
                 log.warning(
                     "outbox relay: broker unavailable, retrying", error=repr(exc), in_s=delay
                 )
+                # An outage is when the backlog gauge matters most: keep it current.
+                with contextlib.suppress(Exception):
+                    await self._measure_and_prune()
                 await asyncio.sleep(delay)
                 continue
             if sent < self.batch:
