@@ -20,15 +20,15 @@ RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def consumer_queues(prefix: str) -> list[str]:
-    """Every queue the services declare: `<prefix>.<consumer>.<event type>`."""
+    """Every queue the services declare: `<prefix>.<consumer>`, one per consuming service."""
     queues = []
     for service, target in APPS.items():
         package = target.partition(":")[0].rsplit(".", 1)[0]
         try:
-            handlers = importlib.import_module(f"{package}.handlers").HANDLERS
+            importlib.import_module(f"{package}.handlers")
         except ModuleNotFoundError:
             continue
-        queues += [f"{prefix}.{service}.{event_type.TYPE}" for event_type in handlers]
+        queues.append(f"{prefix}.{service}")
     return queues
 
 

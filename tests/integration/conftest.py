@@ -22,7 +22,7 @@ async def databases(backend: str, tmp_path: Path) -> AsyncIterator[DatabaseFacto
 
     @asynccontextmanager
     async def sqlite_database(service: str) -> AsyncIterator[str]:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'data' / f'{service}.db'}"
+        yield f"sqlite:///{tmp_path / 'data' / f'{service}.db'}"
 
     factory = {
         "sqlite": sqlite_database,

@@ -21,7 +21,7 @@ from microshop.contracts.events import (
 from microshop.services.order_history.main import OrderHistorySettings, build_app
 from tests.integration.conftest import DatabaseFactory
 from tests.support.asgi import serving
-from tests.support.bus import unique_prefix
+from tests.support.bus import publish, unique_prefix
 from tests.support.http import Api
 from tests.support.servers import embedded_nats
 
@@ -92,7 +92,7 @@ async def publish(url: str, prefix: str, events: list[tuple[Event, datetime]]) -
     bus = connect_bus(url, prefix)
     for fact, at in events:
         envelope = fact.envelope().model_copy(update={"occurred_at": at})
-        await bus.publish(envelope.model_dump_json().encode(), fact.TYPE, str(envelope.id))
+        await publish(bus, envelope.model_dump_json().encode(), fact.TYPE, str(envelope.id))
     await bus.close()
 
 

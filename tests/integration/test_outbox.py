@@ -99,7 +99,7 @@ async def test_a_created_product_is_published_once_with_its_envelope(
 async def test_a_rolled_back_transaction_publishes_nothing(
     nats_server: EmbeddedNats, tmp_path: Path
 ) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'producer.db'}")
+    db = Database(f"sqlite:///{tmp_path / 'producer.db'}")
     async with db.engine.begin() as conn:
         await conn.run_sync(outbox.metadata.create_all)
     with pytest.raises(RuntimeError):

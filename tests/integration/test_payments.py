@@ -2,20 +2,17 @@
 charges and refunds (internal API) and the customers' view of them (public API)."""
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from microshop.chassis.outbox import outbox
 from microshop.services.payments.main import PaymentsSettings, build_app
 from tests.integration.conftest import DatabaseFactory
 from tests.support.asgi import serving
+from tests.support.db import fetch_rows, outbox_events
 from tests.support.http import Api
 from tests.support.secure import SecureService, beside_users
 
@@ -53,27 +50,8 @@ async def charge(
     return await api.post("/internal/payments", body, headers=headers)
 
 
-async def outbox_events(database_url: str) -> list[tuple[str, dict[str, Any]]]:
-    """(type, data) of every event the service wrote to its outbox, oldest first."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (
-                await conn.execute(select(outbox.c.type, outbox.c.body).order_by(outbox.c.seq))
-            ).all()
-    finally:
-        await engine.dispose()
-    return [(row.type, json.loads(row.body)["data"]) for row in rows]
-
-
 async def stored_payment_rows(database_url: str) -> list[str]:
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (await conn.execute(text("SELECT * FROM payments"))).all()
-    finally:
-        await engine.dispose()
-    return [repr(tuple(row)) for row in rows]
+    return [repr(tuple(row.values())) for row in await fetch_rows(database_url, "SELECT * FROM payments")]
 
 
 async def test_the_test_card_is_charged_and_only_its_last_four_digits_are_kept(

@@ -66,7 +66,7 @@ class OrdersProcess:
             "MICROSHOP_DATA_DIR": str(workdir),
             "MICROSHOP_OPEN": "1",
             "MICROSHOP_PEERS": json.dumps(peers),
-            "MICROSHOP_ORDERS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'orders.db'}",
+            "MICROSHOP_ORDERS_DATABASE_URL": f"sqlite:///{workdir / 'orders.db'}",
             "MICROSHOP_ORDERS_SAGA_SWEEP_EVERY": "0.2",
             "MICROSHOP_ORDERS_SAGA_LEASE_SECONDS": LEASE_SECONDS,
         }

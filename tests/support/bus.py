@@ -5,7 +5,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
-from microshop.chassis.bus import Bus, connect_bus
+from microshop.chassis.bus import Bus, Delivery, Outcome, Outgoing, connect_bus
 
 
 def unique_prefix() -> str:
@@ -18,16 +18,21 @@ async def collecting(url: str, prefix: str, *event_types: str) -> AsyncIterator[
     received: list[bytes] = []
     bus = connect_bus(url, prefix)
 
-    async def keep(body: bytes) -> None:
-        received.append(body)
+    async def keep(deliveries: list[Delivery]) -> list[Outcome]:
+        received.extend(d.body for d in deliveries)
+        return [None] * len(deliveries)
 
-    for event_type in event_types:
-        bus.subscribe("probe", event_type, keep)
+    bus.consume("probe", list(event_types), keep)
     await bus.start()
     try:
         yield received
     finally:
         await bus.close()
+
+
+async def publish(bus: Bus, body: bytes, event_type: str, event_id: str) -> None:
+    """Publishes one event and insists the broker confirmed it."""
+    assert await bus.publish([Outgoing(body, event_type, event_id)]) == [True]
 
 
 async def remove_bus_objects(url: str, prefix: str, queues: list[str] = ()) -> None:  # type: ignore[assignment]
@@ -60,4 +65,4 @@ async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
     assert check(), "condition not met in time"
 
 
-__all__ = ["Bus", "collecting", "eventually", "remove_bus_objects", "unique_prefix"]
+__all__ = ["Bus", "collecting", "eventually", "publish", "remove_bus_objects", "unique_prefix"]

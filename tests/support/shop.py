@@ -110,7 +110,7 @@ class Shop:
 
 @asynccontextmanager
 async def _sqlite(tmp_path: Path, service: str) -> AsyncIterator[str]:
-    yield f"sqlite+aiosqlite:///{tmp_path / 'data' / f'{service}.db'}"
+    yield f"sqlite:///{tmp_path / 'data' / f'{service}.db'}"
 
 
 @asynccontextmanager

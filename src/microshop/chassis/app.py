@@ -16,13 +16,14 @@ from pathlib import Path
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from microshop import __version__
+from microshop.chassis import faults
 from microshop.chassis.auth import JwksKeySource, KeySource, TokenVerifier
 from microshop.chassis.client import Resilience, ServiceClient, StaticDiscovery
-from microshop.chassis.db import Database
+from microshop.chassis.data import open_database
 from microshop.chassis.errors import error_response, install_error_handlers
 from microshop.chassis.events import EventWiring
 from microshop.chassis.inbox import EventHandler
@@ -55,7 +56,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, settings.log_format)
-        app.state.db = Database(
+        faults.configure(settings.crash_at)
+        app.state.db = await open_database(
             settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous
         )
         app.state.client = ServiceClient(
@@ -83,7 +85,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                     settings.bus_prefix,
                     spec.handlers,
                     app,
-                    crash_after_publish=settings.outbox_crash_after_publish,
+                    replicas=settings.stream_replicas,
                 )
                 app.state.events.start()
             elif spec.handlers:
@@ -125,7 +127,7 @@ def _health_router(service: str) -> APIRouter:
         return {"status": "ok", "service": service}
 
     @router.get("/health/ready", response_model=None)
-    async def readiness(request: Request) -> dict[str, str] | JSONResponse:
+    async def readiness(request: Request) -> dict[str, str] | Response:
         try:
             await request.app.state.db.ping()
         except Exception as exc:

@@ -1,113 +1,246 @@
-"""NATS JetStream bus: one stream for events, one for dead letters, a durable
-pull consumer per (consuming service, event type), `Nats-Msg-Id` = event id so
-the server drops a duplicate publish within its window."""
+"""NATS JetStream bus, through nats-py directly.
 
+One stream for events (`<prefix>.events.<type>`, plus `<prefix>.replay.<consumer>.<type>`
+for dead letters sent back to one consumer), one for dead letters, and one durable
+pull consumer per consuming service filtered on the types it reads. `Nats-Msg-Id`
+is the event id, so the server drops a duplicate publish within its window.
+`fetch(batch=N)` returns what is ready without waiting for a full batch.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import nats
 import structlog
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
-from nats.js.api import StreamConfig
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
-from microshop.chassis.bus import DeadLetter, Handler, backoff, error_text, run_handler
+from microshop.chassis.bus import (
+    BATCH,
+    BatchHandler,
+    DeadLetter,
+    Delivery,
+    Outgoing,
+    outcomes_of,
+    quietly,
+    settle,
+)
 
 log = structlog.get_logger()
 
+DUPLICATE_WINDOW_S = 120
+# Unacked deliveries per consumer before the server stops sending: well above a
+# batch, far below what a stuck consumer could pile up.
+MAX_ACK_PENDING = 1024
+ACK_WAIT_S = 30
+FETCH_WAIT_S = 5.0
+PUBLISH_TIMEOUT_S = 5.0
+
 
 class NatsBus:
-    def __init__(self, url: str, prefix: str, max_attempts: int) -> None:
-        self.url, self.prefix, self.max_attempts = url, prefix, max_attempts
-        self.broker = NatsBroker(url, logger=None, max_reconnect_attempts=-1)
-        self.events = JStream(f"{prefix}_events", subjects=[f"{prefix}.events.>"], declare=False)
-        self.dead = JStream(f"{prefix}_dead_letters", subjects=[f"{prefix}.dead.>"], declare=False)
+    def __init__(self, urls: list[str], prefix: str, max_attempts: int, replicas: int = 1) -> None:
+        self.urls, self.prefix, self.max_attempts, self.replicas = (
+            urls,
+            prefix,
+            max_attempts,
+            replicas,
+        )
+        self.events_stream = f"{prefix}_events"
+        self.dead_stream = f"{prefix}_dead_letters"
+        self.nc: Client | None = None
+        self.js: JetStreamContext | None = None
+        self.connected = False
+        self._consumers: list[tuple[str, list[str], BatchHandler]] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._declared = False
+        self._connecting = asyncio.Lock()
 
     def subject(self, event_type: str) -> str:
         return f"{self.prefix}.events.{event_type}"
 
-    def subscribe(self, consumer: str, event_type: str, handler: Handler) -> None:
-        durable = f"{self.prefix}_{consumer}_{event_type}".replace(".", "_")
+    def replay_subject(self, consumer: str, event_type: str) -> str:
+        return f"{self.prefix}.replay.{consumer}.{event_type}"
 
-        @self.broker.subscriber(
-            self.subject(event_type),
-            stream=self.events,
-            durable=durable,
-            pull_sub=PullSub(batch_size=16, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
+    def durable(self, consumer: str) -> str:
+        return f"{self.prefix}_{consumer}".replace(".", "_")
+
+    def consume(self, consumer: str, event_types: Sequence[str], handle: BatchHandler) -> None:
+        self._consumers.append((consumer, list(event_types), handle))
+
+    async def _connection(self) -> JetStreamContext:
+        async with self._connecting:
+            return await self._connect_once()
+
+    async def _connect_once(self) -> JetStreamContext:
+        if self.js is None:
+            self.nc = await nats.connect(
+                servers=self.urls,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                connect_timeout=2,
+                disconnected_cb=self._disconnected,
+                reconnected_cb=self._reconnected,
+            )
+            self.js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT_S)
+            self.connected = True
+        if not self._declared:
+            await self._declare(self.js)
+        return self.js
+
+    async def _disconnected(self) -> None:
+        self.connected = False
+
+    async def _reconnected(self) -> None:
+        self.connected = True
+
+    async def _declare(self, js: JetStreamContext) -> None:
+        streams = (
+            (self.events_stream, [f"{self.prefix}.events.>", f"{self.prefix}.replay.>"]),
+            (self.dead_stream, [f"{self.prefix}.dead.>"]),
         )
-        async def deliver(msg: NatsMessage) -> None:
-            attempt = msg.raw_message.metadata.num_delivered or 1
-            error = await run_handler(handler, msg.body)
-            if error is None:
-                await msg.ack()
-            elif attempt < self.max_attempts:
-                log.warning(
-                    "event handler failed, will retry",
-                    consumer=consumer,
-                    type=event_type,
-                    attempt=attempt,
-                    error=error_text(error),
-                )
-                await msg.nack(delay=backoff(attempt))
-            else:
-                await self._dead_letter(msg, consumer, event_type, attempt, error_text(error))
-                await msg.ack()
-
-    async def _dead_letter(
-        self, msg: NatsMessage, consumer: str, event_type: str, attempts: int, error: str
-    ) -> None:
-        log.error("event dead-lettered", consumer=consumer, type=event_type, error=error)
-        await self.broker.publish(
-            msg.body,
-            f"{self.prefix}.dead.{consumer}.{event_type}",
-            stream=self.dead.name,
-            headers={
-                "x-event-id": msg.headers.get("Nats-Msg-Id", ""),
-                "x-event-type": event_type,
-                "x-consumer": consumer,
-                "x-error": error,
-                "x-attempts": str(attempts),
-            },
-        )
-
-    async def start(self) -> None:
-        await self.broker.connect()
-        await self._declare()
-        await self.broker.start()
-
-    async def _declare(self) -> None:
-        if self._declared:
-            return
-        js = self.broker.config.connection_state.stream
-        for stream in (self.events, self.dead):
+        for name, subjects in streams:
             config = StreamConfig(
-                name=stream.name, subjects=list(stream.subjects), duplicate_window=120
+                name=name,
+                subjects=subjects,
+                duplicate_window=DUPLICATE_WINDOW_S,
+                num_replicas=self.replicas,
             )
             try:
                 await js.add_stream(config)
             except Exception:
                 await js.update_stream(config)
+        for consumer, types, _ in self._consumers:
+            await js.add_consumer(self.events_stream, self._consumer_config(consumer, types))
         self._declared = True
 
-    async def publish(self, body: bytes, event_type: str, event_id: str) -> None:
-        if not self._declared:
-            await self.broker.connect()
-            await self._declare()
-        await self.broker.publish(
-            body,
-            self.subject(event_type),
-            stream=self.events.name,
-            headers={"Nats-Msg-Id": event_id, "content-type": "application/json"},
-            timeout=5,
+    def _consumer_config(self, consumer: str, types: list[str]) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable(consumer),
+            filter_subjects=[
+                *(self.subject(t) for t in types),
+                f"{self.prefix}.replay.{consumer}.>",
+            ],
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=ACK_WAIT_S,
+            max_ack_pending=MAX_ACK_PENDING,
+            # Attempts are counted by us (settle), which dead-letters; the server never drops.
+            max_deliver=-1,
         )
 
+    async def start(self) -> None:
+        js = await self._connection()
+        for consumer, _, handle in self._consumers:
+            subscription = await js.pull_subscribe_bind(
+                durable=self.durable(consumer), stream=self.events_stream
+            )
+            self._tasks.append(
+                asyncio.create_task(
+                    self._consume_forever(consumer, subscription, handle),
+                    name=f"consume-{consumer}",
+                )
+            )
+
+    async def _consume_forever(
+        self, consumer: str, subscription: JetStreamContext.PullSubscription, handle: BatchHandler
+    ) -> None:
+        failures = 0
+        while True:
+            try:
+                messages = await subscription.fetch(batch=BATCH, timeout=FETCH_WAIT_S)
+            except (NatsTimeout, TimeoutError):
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                log.warning("fetching events failed", consumer=consumer, error=repr(exc))
+                await asyncio.sleep(min(0.25 * failures, 5.0))
+                if failures % 4 == 0:
+                    # The server may have lost its state (a new store): declare again.
+                    self._declared = False
+                    with contextlib.suppress(Exception):
+                        await self._connection()
+                continue
+            failures = 0
+            deliveries = [self._delivery(consumer, m) for m in messages]
+            outcomes = await outcomes_of(handle, deliveries)
+            await settle(self, consumer, deliveries, outcomes, self.max_attempts)
+
+    def _delivery(self, consumer: str, msg: Msg) -> Delivery:
+        subject = msg.subject
+        replay = f"{self.prefix}.replay.{consumer}."
+        event_type = (
+            subject.removeprefix(replay)
+            if subject.startswith(replay)
+            else subject.removeprefix(f"{self.prefix}.events.")
+        )
+        headers = msg.headers or {}
+        return Delivery(
+            consumer=consumer,
+            body=msg.data,
+            type=event_type,
+            message_id=headers.get("Nats-Msg-Id") or str(msg.metadata.sequence.stream),
+            attempt=msg.metadata.num_delivered or 1,
+            raw=msg,
+        )
+
+    # -- settling (bus.settle calls these) --------------------------------------
+
+    async def ack(self, delivery: Delivery) -> None:
+        await delivery.raw.ack()
+
+    async def retry_later(self, delivery: Delivery, delay: float) -> None:
+        await delivery.raw.nak(delay=delay)
+
+    async def dead_letter(self, delivery: Delivery, consumer: str, error: str) -> None:
+        js = await self._connection()
+        await js.publish(
+            f"{self.prefix}.dead.{consumer}.{delivery.type}",
+            delivery.body,
+            stream=self.dead_stream,
+            headers={
+                "x-event-id": delivery.message_id,
+                "x-event-type": delivery.type,
+                "x-consumer": consumer,
+                "x-error": error.replace("\r", " ").replace("\n", " "),
+                "x-attempts": str(delivery.attempt),
+            },
+        )
+        await delivery.raw.ack()
+
+    # -- publishing ---------------------------------------------------------------
+
+    async def publish(self, batch: Sequence[Outgoing]) -> list[bool]:
+        js = await self._connection()
+        results = await asyncio.gather(
+            *(
+                js.publish(
+                    self.subject(message.type),
+                    message.body,
+                    timeout=PUBLISH_TIMEOUT_S,
+                    stream=self.events_stream,
+                    headers={"Nats-Msg-Id": message.event_id},
+                )
+                for message in batch
+            ),
+            return_exceptions=True,
+        )
+        return [not isinstance(result, BaseException) for result in results]
+
+    # -- operators ----------------------------------------------------------------
+
     async def dead_letters(self) -> list[DeadLetter]:
-        await self.broker.connect()
-        await self._declare()
-        js = self.broker.config.connection_state.stream
-        info = await js.stream_info(self.dead.name)
+        js = await self._connection()
+        info = await js.stream_info(self.dead_stream)
         letters = []
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             try:
-                raw = await js.get_msg(self.dead.name, seq)
+                raw = await js.get_msg(self.dead_stream, seq)
             except Exception:
                 continue  # deleted (replayed) message
             headers = raw.headers or {}
@@ -118,26 +251,37 @@ class NatsBus:
                     type=headers.get("x-event-type", ""),
                     consumer=headers.get("x-consumer", ""),
                     error=headers.get("x-error", ""),
-                    attempts=int(headers.get("x-attempts", "0")),
+                    attempts=int(headers.get("x-attempts", "0") or 0),
                     body=raw.data or b"",
                 )
             )
         return letters
 
     async def replay(self, ids: set[str] | None = None) -> int:
-        js = self.broker.config.connection_state.stream
+        js = await self._connection()
         replayed = 0
         for letter in await self.dead_letters():
             if ids is not None and letter.id not in ids and letter.event_id not in ids:
                 continue
-            # A replay is a new delivery: no Nats-Msg-Id, or the server would drop it
-            # as a duplicate of the original publish. The consumer's inbox still dedupes.
-            await self.broker.publish(
-                letter.body, self.subject(letter.type), stream=self.events.name, timeout=5
+            # Back to the one consumer that gave it up, as a new delivery (no
+            # Nats-Msg-Id: the server would drop it as a duplicate of the original).
+            await js.publish(
+                self.replay_subject(letter.consumer, letter.type),
+                letter.body,
+                stream=self.events_stream,
+                timeout=PUBLISH_TIMEOUT_S,
             )
-            await js.delete_msg(self.dead.name, int(letter.id))
+            await js.delete_msg(self.dead_stream, int(letter.id))
             replayed += 1
         return replayed
 
     async def close(self) -> None:
-        await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.nc is not None:
+            await quietly(self.nc.close)
+        self.nc, self.js, self.connected, self._declared = None, None, False, False

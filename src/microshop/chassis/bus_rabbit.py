@@ -1,121 +1,208 @@
-"""RabbitMQ bus: a durable topic exchange for events, a durable queue per
-(consuming service, event type) bound to it, persistent messages, publisher
-confirms, and a dead-letter exchange with one durable queue for dead letters.
+"""RabbitMQ bus, through aio-pika directly: a durable topic exchange for events, one
+durable queue per consuming service bound to each type it reads, persistent
+messages, publisher confirms, and a dead-letter exchange with one durable queue.
 
-RabbitMQ has no delayed redelivery, so a failed delivery is retried by
-republishing a copy with `x-attempt` + 1 after the backoff, then acking the
-original (a crash in between delivers it twice; the consumer's inbox dedupes)."""
+Deliveries are handed to the handler in batches of what has arrived (prefetch
+bounds it). RabbitMQ has no delayed redelivery, so a failed delivery is retried
+by republishing a copy with `x-attempt` + 1 to the service's queue after the
+backoff, then acking the original (a crash in between delivers it twice; the
+consumer's inbox dedupes).
+"""
 
 import asyncio
+import contextlib
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
+import aio_pika
 import structlog
-from faststream import AckPolicy
-from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitMessage, RabbitQueue
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
 
-from microshop.chassis.bus import DeadLetter, Handler, backoff, error_text, run_handler
+from microshop.chassis.bus import (
+    BATCH,
+    BatchHandler,
+    DeadLetter,
+    Delivery,
+    Outgoing,
+    outcomes_of,
+    quietly,
+    settle,
+)
 
 log = structlog.get_logger()
+
+PUBLISH_TIMEOUT_S = 5.0
+PERSISTENT = aio_pika.DeliveryMode.PERSISTENT
 
 
 class RabbitBus:
     def __init__(self, url: str, prefix: str, max_attempts: int) -> None:
         self.url, self.prefix, self.max_attempts = url, prefix, max_attempts
-        self.broker = RabbitBroker(url, logger=None)
-        self.exchange = RabbitExchange(f"{prefix}.events", type=ExchangeType.TOPIC, durable=True)
-        self.dead_exchange = RabbitExchange(
-            f"{prefix}.dead", type=ExchangeType.FANOUT, durable=True
-        )
-        self.dead_queue = RabbitQueue(f"{prefix}.dead_letters", durable=True)
-        self._declared = False
+        self.exchange_name = f"{prefix}.events"
+        self.dead_exchange_name = f"{prefix}.dead"
+        self.dead_queue_name = f"{prefix}.dead_letters"
+        self.connection: AbstractRobustConnection | None = None
+        self.channel: AbstractChannel | None = None
+        self.exchange: AbstractExchange | None = None
+        self.dead_exchange: AbstractExchange | None = None
+        self._consumers: list[tuple[str, list[str], BatchHandler]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._connecting = asyncio.Lock()
 
-    def subscribe(self, consumer: str, event_type: str, handler: Handler) -> None:
-        queue = RabbitQueue(
-            f"{self.prefix}.{consumer}.{event_type}",
-            durable=True,
-            routing_key=event_type,
-            arguments={"x-dead-letter-exchange": self.dead_exchange.name},
-        )
+    @property
+    def connected(self) -> bool:
+        return self.connection is not None and not self.connection.is_closed
 
-        @self.broker.subscriber(queue, self.exchange, ack_policy=AckPolicy.MANUAL)
-        async def deliver(msg: RabbitMessage) -> None:
-            attempt = int(msg.headers.get("x-attempt", 1))
-            error = await run_handler(handler, msg.body)
-            if error is None:
-                await msg.ack()
-                return
-            if attempt < self.max_attempts:
-                log.warning(
-                    "event handler failed, will retry",
-                    consumer=consumer,
-                    type=event_type,
-                    attempt=attempt,
-                    error=error_text(error),
-                )
-                await asyncio.sleep(backoff(attempt))
-                await self.broker.publish(
-                    msg.body,
-                    queue=queue.name,
-                    persist=True,
-                    message_id=msg.message_id,
-                    headers={**msg.headers, "x-attempt": attempt + 1},
-                )
-            else:
-                log.error(
-                    "event dead-lettered",
-                    consumer=consumer,
-                    type=event_type,
-                    error=error_text(error),
-                )
-                await self.broker.publish(
-                    msg.body,
-                    exchange=self.dead_exchange,
-                    persist=True,
-                    message_id=msg.message_id,
-                    headers={
-                        "x-event-id": msg.message_id or "",
-                        "x-event-type": event_type,
-                        "x-consumer": consumer,
-                        "x-error": error_text(error),
-                        "x-attempts": attempt,
-                    },
-                )
-            await msg.ack()
+    def queue_name(self, consumer: str) -> str:
+        return f"{self.prefix}.{consumer}"
+
+    def consume(self, consumer: str, event_types: Sequence[str], handle: BatchHandler) -> None:
+        self._consumers.append((consumer, list(event_types), handle))
+
+    async def _connect(self) -> AbstractChannel:
+        async with self._connecting:
+            return await self._connect_once()
+
+    async def _connect_once(self) -> AbstractChannel:
+        if self.channel is None:
+            self.connection = await aio_pika.connect_robust(self.url, timeout=5)
+            channel = await self.connection.channel(publisher_confirms=True)
+            self.exchange = await channel.declare_exchange(
+                self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            self.dead_exchange = await channel.declare_exchange(
+                self.dead_exchange_name, aio_pika.ExchangeType.FANOUT, durable=True
+            )
+            dead = await channel.declare_queue(self.dead_queue_name, durable=True)
+            await dead.bind(self.dead_exchange)
+            self.channel = channel
+        return self.channel
 
     async def start(self) -> None:
-        await self._declare()
-        await self.broker.start()
+        await self._connect()
+        assert self.connection is not None and self.exchange is not None
+        for consumer, types, handle in self._consumers:
+            channel = await self.connection.channel()
+            # At most two batches unacked: one being handled, one arriving.
+            await channel.set_qos(prefetch_count=2 * BATCH)
+            queue = await channel.declare_queue(
+                self.queue_name(consumer),
+                durable=True,
+                arguments={"x-dead-letter-exchange": self.dead_exchange_name},
+            )
+            for event_type in types:
+                await queue.bind(self.exchange_name, routing_key=event_type)
+            arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+            await queue.consume(arrived.put)
+            self._spawn(self._consume_forever(consumer, arrived, handle), f"consume-{consumer}")
 
-    async def _declare(self) -> None:
-        if self._declared:
-            return
-        await self.broker.connect()
-        await self.broker.declare_exchange(self.exchange)
-        dead = await self.broker.declare_exchange(self.dead_exchange)
-        queue = await self.broker.declare_queue(self.dead_queue)
-        await queue.bind(dead)
-        self._declared = True
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    async def publish(self, body: bytes, event_type: str, event_id: str) -> None:
-        await self._declare()
-        # mandatory + confirms: the call returns once the broker has the message.
-        await self.broker.publish(
-            body,
-            exchange=self.exchange,
-            routing_key=event_type,
-            persist=True,
-            message_id=event_id,
-            content_type="application/json",
-            timeout=5,
+    async def _consume_forever(
+        self, consumer: str, arrived: "asyncio.Queue[AbstractIncomingMessage]", handle: BatchHandler
+    ) -> None:
+        while True:
+            batch = [await arrived.get()]
+            while len(batch) < BATCH and not arrived.empty():
+                batch.append(arrived.get_nowait())
+            deliveries = [self._delivery(consumer, message) for message in batch]
+            outcomes = await outcomes_of(handle, deliveries)
+            try:
+                await settle(self, consumer, deliveries, outcomes, self.max_attempts)
+            except Exception as exc:
+                # The channel went away: the broker redelivers whatever is unacked.
+                log.warning("settling deliveries failed", consumer=consumer, error=repr(exc))
+
+    def _delivery(self, consumer: str, message: AbstractIncomingMessage) -> Delivery:
+        headers = message.headers or {}
+        return Delivery(
+            consumer=consumer,
+            body=message.body,
+            type=str(headers.get("x-event-type") or message.routing_key or ""),
+            message_id=str(message.message_id or ""),
+            attempt=int(headers.get("x-attempt", 1) or 1),  # type: ignore[call-overload]
+            raw=message,
         )
 
-    async def dead_letters(self) -> list[DeadLetter]:
-        return [letter for letter, _ in await self._read_dead_letters(requeue=True)]
+    # -- settling (bus.settle calls these) --------------------------------------
 
-    async def _read_dead_letters(self, requeue: bool) -> list[tuple[DeadLetter, object]]:
-        """Reads every dead letter without removing it (the caller acks or requeues)."""
-        await self._declare()
-        channel = await self.broker._connection.channel()  # a private channel: its close requeues
-        queue = await channel.get_queue(self.dead_queue.name)
+    async def ack(self, delivery: Delivery) -> None:
+        await delivery.raw.ack()
+
+    async def retry_later(self, delivery: Delivery, delay: float) -> None:
+        self._spawn(self._retry(delivery, delay), "retry-delivery")
+
+    async def _retry(self, delivery: Delivery, delay: float) -> None:
+        await asyncio.sleep(delay)
+        channel = await self._connect()
+        # Straight to this consumer's queue (the default exchange routes by queue name).
+        await channel.default_exchange.publish(
+            self._message(delivery.body, delivery.type, delivery.message_id, delivery.attempt + 1),
+            routing_key=self.queue_name(delivery.consumer),
+            timeout=PUBLISH_TIMEOUT_S,
+        )
+        await delivery.raw.ack()
+
+    async def dead_letter(self, delivery: Delivery, consumer: str, error: str) -> None:
+        await self._connect()
+        assert self.dead_exchange is not None
+        message = self._message(delivery.body, delivery.type, delivery.message_id, delivery.attempt)
+        message.headers.update(
+            {"x-event-id": delivery.message_id, "x-consumer": consumer, "x-error": error}
+        )
+        await self.dead_exchange.publish(message, routing_key="", timeout=PUBLISH_TIMEOUT_S)
+        await delivery.raw.ack()
+
+    # -- publishing ---------------------------------------------------------------
+
+    def _message(
+        self, body: bytes, event_type: str, event_id: str, attempt: int
+    ) -> aio_pika.Message:
+        return aio_pika.Message(
+            body,
+            content_type="application/json",
+            delivery_mode=PERSISTENT,
+            message_id=event_id,
+            headers={"x-event-type": event_type, "x-attempt": attempt},
+        )
+
+    async def publish(self, batch: Sequence[Outgoing]) -> list[bool]:
+        await self._connect()
+        assert self.exchange is not None
+        exchange = self.exchange
+        results = await asyncio.gather(
+            *(
+                exchange.publish(
+                    self._message(message.body, message.type, message.event_id, 1),
+                    routing_key=message.type,
+                    # An event nobody reads is not an error (NATS keeps it in the stream).
+                    mandatory=False,
+                    timeout=PUBLISH_TIMEOUT_S,
+                )
+                for message in batch
+            ),
+            return_exceptions=True,
+        )
+        return [not isinstance(result, BaseException) for result in results]
+
+    # -- operators ----------------------------------------------------------------
+
+    async def _read_dead_letters(
+        self,
+    ) -> tuple[AbstractChannel, list[tuple[DeadLetter, AbstractIncomingMessage]]]:
+        """Every dead letter, unacked on a private channel (closing it requeues them)."""
+        await self._connect()
+        assert self.connection is not None
+        channel = await self.connection.channel()
+        queue = await channel.get_queue(self.dead_queue_name)
         found = []
         while (raw := await queue.get(no_ack=False, fail=False)) is not None:
             headers = dict(raw.headers or {})
@@ -125,27 +212,42 @@ class RabbitBus:
                 type=str(headers.get("x-event-type", "")),
                 consumer=str(headers.get("x-consumer", "")),
                 error=str(headers.get("x-error", "")),
-                attempts=int(headers.get("x-attempts", 0) or 0),
+                attempts=int(headers.get("x-attempt", 0) or 0),  # type: ignore[call-overload]
                 body=raw.body,
             )
             found.append((letter, raw))
-        if requeue:
-            await channel.close()
-            return found
-        self._dead_channel = channel
-        return found
+        return channel, found
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        channel, found = await self._read_dead_letters()
+        await channel.close()
+        return [letter for letter, _ in found]
 
     async def replay(self, ids: set[str] | None = None) -> int:
+        channel, found = await self._read_dead_letters()
+        publisher = await self._connect()
         replayed = 0
-        for letter, raw in await self._read_dead_letters(requeue=False):
-            if ids is None or letter.id in ids or letter.event_id in ids:
-                await self.publish(letter.body, letter.type, letter.event_id)
-                await raw.ack()  # type: ignore[attr-defined]
-                replayed += 1
-            else:
-                await raw.nack(requeue=True)  # type: ignore[attr-defined]
-        await self._dead_channel.close()
+        try:
+            for letter, raw in found:
+                if ids is None or letter.id in ids or letter.event_id in ids:
+                    # Back to the one consumer that gave it up, with its attempts anew.
+                    await publisher.default_exchange.publish(
+                        self._message(letter.body, letter.type, letter.event_id, 1),
+                        routing_key=self.queue_name(letter.consumer),
+                        timeout=PUBLISH_TIMEOUT_S,
+                    )
+                    await raw.ack()
+                    replayed += 1
+        finally:
+            await channel.close()  # the rest go back to the queue
         return replayed
 
     async def close(self) -> None:
-        await self.broker.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.connection is not None:
+            await quietly(self.connection.close)
+        self.connection = self.channel = self.exchange = self.dead_exchange = None

@@ -9,12 +9,11 @@ timeout, never pile up without bound).
     if user.status == 404: ...
 
 A call that cannot be answered (connection refused, timeout, the peer's 5xx, an
-open breaker) raises `ServiceUnavailable`, which the app answers as a JSON 503
+open breaker) raises `Unavailable`, which the app answers as a JSON 503
 with Retry-After.
 """
 
 import asyncio
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +21,9 @@ import aiohttp
 import orjson
 import structlog
 
+from microshop.chassis.backoff import backoff
 from microshop.chassis.breaker import CircuitBreaker
-from microshop.chassis.errors import ServiceUnavailable
+from microshop.contracts.errors import Unavailable
 
 log = structlog.get_logger()
 
@@ -48,7 +48,7 @@ class StaticDiscovery:
         try:
             return self.peers[service].rstrip("/")
         except KeyError:
-            raise ServiceUnavailable(service) from None
+            raise Unavailable(service) from None
 
 
 # Below uvicorn's keep-alive timeout (5 s): see ServiceClient._http.
@@ -120,14 +120,14 @@ class ServiceClient:
         breaker = self.breaker(service)
         for attempt in range(1, attempts + 1):
             if not breaker.allow():
-                raise ServiceUnavailable(service, retry_after=breaker.retry_after())
+                raise Unavailable(service, retry_after=breaker.retry_after())
             try:
                 reply = await self._once(method, url, json, all_headers, service, path)
             except _PeerFailed:
                 breaker.record_failure()
                 if attempt == attempts:
-                    raise ServiceUnavailable(service, retry_after=breaker.retry_after()) from None
-                await asyncio.sleep(random.uniform(0.5, 1.0) * 0.1 * 2**attempt)
+                    raise Unavailable(service, retry_after=breaker.retry_after()) from None
+                await asyncio.sleep(backoff(attempt, base=0.2, jitter=True))
                 continue
             breaker.record_success()
             return reply

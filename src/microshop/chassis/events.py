@@ -8,8 +8,9 @@ from collections.abc import Mapping
 
 import structlog
 
+from microshop.chassis.backoff import backoff
 from microshop.chassis.bus import Bus, connect_bus
-from microshop.chassis.db import Database
+from microshop.chassis.data import Database
 from microshop.chassis.inbox import EventHandler, Inbox
 from microshop.chassis.outbox import OutboxRelay
 from microshop.contracts.events import Event
@@ -26,16 +27,19 @@ class EventWiring:
         prefix: str,
         handlers: Mapping[type[Event], EventHandler],
         app: object,
-        crash_after_publish: bool = False,
+        replicas: int = 1,
     ) -> None:
-        self.bus: Bus = connect_bus(broker_url, prefix)
-        self.inbox = Inbox(service, db, app)
-        for event_type, handle in handlers.items():
-            self.bus.subscribe(service, event_type.TYPE, self.inbox.handler_for(handle))
-        self.relay = OutboxRelay(db, self.bus, crash_after_publish=crash_after_publish)
-        db.attach(outbox_relay=self.relay)
+        self.bus: Bus = connect_bus(broker_url, prefix, replicas=replicas)
+        self.inbox = Inbox(service, db, app, handlers)
+        if handlers:
+            self.bus.consume(service, self.inbox.event_types, self.inbox.handle_batch)
+        self.relay = OutboxRelay(db, self.bus)
+        db.outbox_written = self.relay.wake
         self._tasks: list[asyncio.Task[None]] = []
-        self.connected = False
+
+    @property
+    def connected(self) -> bool:
+        return self.bus.connected
 
     def start(self) -> None:
         self._tasks = [
@@ -44,17 +48,19 @@ class EventWiring:
         ]
 
     async def _connect(self) -> None:
-        delay = 0.25
+        attempt = 0
         while True:
             try:
                 await self.bus.start()
-                self.connected = True
                 log.info("connected to the broker")
                 return
             except Exception as exc:
+                attempt += 1
+                delay = backoff(attempt, base=0.25, cap=10.0)
                 log.warning("broker unavailable, retrying", error=repr(exc), in_s=delay)
+                with contextlib.suppress(Exception):
+                    await self.bus.close()
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
 
     async def stop(self) -> None:
         self.relay.stop()

@@ -2,41 +2,36 @@
 the consumer's own database, in the same transaction as the handler's effect, so a
 redelivered or duplicated event changes nothing.
 
-A handler takes the open session and the typed event:
+What the broker has ready is applied in one transaction (the inbox insert is
+`ON CONFLICT DO NOTHING`: a duplicate is skipped, not an error). If anything in
+the batch fails, the batch is rolled back and each event applied on its own, so
+only the failing one is retried and the others are acked.
+
+A handler takes the open transaction and the typed event:
 
     async def send_order_confirmation(ctx: EventContext, event: OrderCreated) -> None:
-        ctx.session.add(...)
+        await ctx.tx.execute(...)
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Column, DateTime, String, Table, insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from microshop.chassis.db import Database
-from microshop.chassis.outbox import metadata
-from microshop.contracts.events import EVENT_TYPES, Envelope, Event
+from microshop.chassis.bus import Delivery, Outcome
+from microshop.chassis.data import Database, Transaction, insert_into, utc_now
+from microshop.chassis.event_tables import inbox
+from microshop.contracts.events import Envelope, Event
 
 log = structlog.get_logger()
 
-inbox = Table(
-    "inbox",
-    metadata,
-    Column("consumer", String(60), primary_key=True),
-    Column("event_id", String(36), primary_key=True),
-    Column("type", String(100), nullable=False),
-    Column("handled_at", DateTime(timezone=True), nullable=False),
-)
+RECORD = insert_into(inbox, ["consumer", "event_id", "type", "handled_at"], on_duplicate="skip")
 
 
 @dataclass
 class EventContext:
-    session: AsyncSession
+    tx: Transaction
     envelope: Envelope
     app: Any  # the FastAPI app: settings, client, ...
 
@@ -44,37 +39,87 @@ class EventContext:
 EventHandler = Callable[[EventContext, Any], Awaitable[None]]
 
 
+class UndecodableEvent(ValueError):
+    """The body is not an event this consumer can read: it counts as a failed attempt."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    envelope: Envelope
+    fact: Event
+    handle: EventHandler
+
+
 class Inbox:
-    def __init__(self, consumer: str, db: Database, app: Any) -> None:
+    def __init__(
+        self,
+        consumer: str,
+        db: Database,
+        app: Any,
+        handlers: Mapping[type[Event], EventHandler],
+    ) -> None:
         self.consumer, self.db, self.app = consumer, db, app
+        self.handlers = {event_type.TYPE: (event_type, h) for event_type, h in handlers.items()}
         self.duplicates = 0
 
-    def handler_for(self, handle: EventHandler) -> Callable[[bytes], Awaitable[None]]:
-        async def deliver(body: bytes) -> None:
-            envelope = Envelope.model_validate_json(body)
-            fact: Event = EVENT_TYPES[envelope.type].model_validate(envelope.data)
+    @property
+    def event_types(self) -> list[str]:
+        return list(self.handlers)
+
+    def decode(self, delivery: Delivery) -> Decoded:
+        try:
+            envelope = Envelope.model_validate_json(delivery.body)
+            event_type, handle = self.handlers[envelope.type]
+            fact = event_type.model_validate(envelope.data)
+        except KeyError:
+            raise UndecodableEvent(f"{self.consumer} handles no {delivery.type!r} events") from None
+        except ValueError as exc:
+            raise UndecodableEvent(f"not a valid {delivery.type!r} event: {exc}") from None
+        return Decoded(envelope, fact, handle)
+
+    async def handle_batch(self, deliveries: list[Delivery]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        ready: list[tuple[int, Decoded]] = []
+        for position, delivery in enumerate(deliveries):
             try:
-                async with self.db.sessions.begin() as session:
-                    await session.execute(
-                        insert(inbox).values(
-                            consumer=self.consumer,
-                            event_id=str(envelope.id),
-                            type=envelope.type,
-                            handled_at=datetime.now(UTC),
-                        )
-                    )
-                    await handle(EventContext(session, envelope, self.app), fact)
-            except IntegrityError as exc:
-                if not _is_inbox_duplicate(exc):
-                    raise
-                self.duplicates += 1
-                log.info("duplicate event ignored", event_id=str(envelope.id), type=envelope.type)
+                ready.append((position, self.decode(delivery)))
+                outcomes.append(None)
+            except UndecodableEvent as exc:
+                outcomes.append(exc)
+        if not ready:
+            return outcomes
+        try:
+            async with self.db.transaction() as tx:
+                for _, decoded in ready:
+                    await self._apply(tx, decoded)
+        except Exception as exc:
+            if len(ready) == 1:
+                outcomes[ready[0][0]] = exc
+                return outcomes
+            # Find the one that fails: each on its own, the others still commit.
+            for position, decoded in ready:
+                outcomes[position] = await self._apply_alone(decoded)
+        return outcomes
 
-        return deliver
+    async def _apply_alone(self, decoded: Decoded) -> Outcome:
+        try:
+            async with self.db.transaction() as tx:
+                await self._apply(tx, decoded)
+        except Exception as exc:
+            return exc
+        return None
 
-
-def _is_inbox_duplicate(exc: IntegrityError) -> bool:
-    # The inbox insert is the first statement: a unique violation there means
-    # "already handled". A violation raised by the handler's own writes is a bug.
-    statement = str(exc.statement or "").lower()
-    return "insert into inbox" in statement
+    async def _apply(self, tx: Transaction, decoded: Decoded) -> None:
+        envelope = decoded.envelope
+        first_time = await tx.insert(
+            RECORD,
+            consumer=self.consumer,
+            event_id=str(envelope.id),
+            type=envelope.type,
+            handled_at=utc_now(),
+        )
+        if first_time is None:
+            self.duplicates += 1
+            log.info("duplicate event ignored", event_id=str(envelope.id), type=envelope.type)
+            return
+        await decoded.handle(EventContext(tx, envelope, self.app), decoded.fact)

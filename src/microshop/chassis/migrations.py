@@ -3,46 +3,92 @@
 A service's `migrations/env.py` is two lines:
 
     from microshop.chassis.migrations import run_migrations
-    run_migrations(Base.metadata)
+    run_migrations(metadata)
 """
 
+import re
 from pathlib import Path
 
-from alembic import command, context
-from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Connection
 
-from microshop.chassis.db import Database
+from microshop.chassis.data import Database
+
+# Replicas starting together take turns on PostgreSQL (the lock ends with the transaction).
+MIGRATION_LOCK = 727274
+_REVISION = re.compile(r'^(down_)?revision\s*=\s*["\']?([\w-]+|None)["\']?', re.MULTILINE)
 
 
 def run_migrations(metadata: MetaData) -> None:
+    from alembic import context
+
     connection: Connection = context.config.attributes["connection"]
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
-async def upgrade_to_head(db: Database, script_location: Path) -> None:
-    def _upgrade(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(script_location))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+def head_revision(script_location: Path) -> str | None:
+    """The newest revision, read from the files: the one nothing names as its parent."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (script_location / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text()):
+            (parents if down else revisions).add(value)
+    heads = revisions - parents
+    return next(iter(heads)) if len(heads) == 1 else None
 
-    async with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Replicas starting together take turns; the lock ends with the transaction.
-            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
-        await conn.run_sync(_upgrade)
+
+def _upgrade(connection: Connection, script_location: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _current(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _migrate(connection: Connection, script_location: Path, head: str | None) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+    # Most starts find the database current: then Alembic need not even be imported.
+    if head is None or _current(connection) != head:
+        _upgrade(connection, script_location)
+
+
+async def upgrade_to_head(db: Database, script_location: Path) -> None:
+    head = head_revision(script_location)
+    if db.dialect == "sqlite":
+        # The stdlib driver, synchronously: start-up only, and no async engine needed.
+        engine = create_engine(db.migration_url)
+        try:
+            with engine.begin() as conn:
+                _migrate(conn, script_location, head)
+        finally:
+            engine.dispose()
+        return
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async_engine = create_async_engine(db.migration_url)
+    try:
+        async with async_engine.begin() as conn:
+            await conn.run_sync(_migrate, script_location, head)
+    finally:
+        await async_engine.dispose()
 
 
 def create_event_tables() -> None:
     """Creates the outbox and inbox tables; call from a service's migration."""
     from alembic import op
 
-    from microshop.chassis.inbox import inbox
-    from microshop.chassis.outbox import outbox
+    from microshop.chassis.event_tables import inbox, outbox
 
     for table in (outbox, inbox):
         table.create(op.get_bind(), checkfirst=True)

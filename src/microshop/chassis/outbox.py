@@ -4,96 +4,83 @@ it afterwards with broker confirmation. A crash between the two loses nothing:
 the relay finds the row unsent and publishes it again (the broker's dedupe window
 and the consumers' inbox absorb the repeat).
 
-    async with db.sessions.begin() as session:
-        session.add(order)
-        await record_event(session, OrderCreated(...))
+    async with db.transaction() as tx:
+        await tx.insert(NEW_ORDER, ...)
+        await record_event(tx, OrderCreated(...))
 """
 
 import asyncio
 import contextlib
-import os
-import signal
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import timedelta
+from functools import lru_cache
 
 import structlog
 from prometheus_client import Gauge
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, delete, func, select, update
 
-from microshop.chassis.bus import Bus
-from microshop.chassis.db import Database
+from microshop.chassis import faults
+from microshop.chassis.backoff import backoff
+from microshop.chassis.bus import Bus, Outgoing
+from microshop.chassis.data import Database, Query, Transaction, insert_into, timestamp, utc_now
+from microshop.chassis.event_tables import outbox
 from microshop.contracts.events import Envelope, Event
 
 log = structlog.get_logger()
-
-metadata = MetaData()
-
-outbox = Table(
-    "outbox",
-    metadata,
-    # seq orders publication: events leave in the order their transactions wrote them.
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("event_id", String(36), nullable=False, unique=True),
-    Column("type", String(100), nullable=False),
-    Column("aggregate", String(100), nullable=False),
-    Column("body", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=True, index=True),
-)
 
 BACKLOG = Gauge("microshop_outbox_backlog", "Events written but not yet published")
 OLDEST_AGE = Gauge("microshop_outbox_oldest_unsent_age_seconds", "Age of the oldest unsent event")
 
 KEEP_PUBLISHED = timedelta(days=1)
+BATCH = 256
+MEASURE_EVERY_S = 1.0
+PRUNE_EVERY_S = 60.0
 
-
-async def record_event(session: AsyncSession, fact: Event, trace: str | None = None) -> Envelope:
-    """Adds `fact` to the outbox inside the session's current transaction."""
-    envelope = fact.envelope(trace)
-    await session.execute(
-        insert(outbox).values(
-            event_id=str(envelope.id),
-            type=envelope.type,
-            aggregate=f"{fact.PRODUCER}:{fact.key()}",
-            body=envelope.model_dump_json().encode(),
-            created_at=envelope.occurred_at,
-        )
+RECORD = insert_into(outbox, ["event_id", "type", "aggregate", "body", "created_at"])
+PENDING = Query(
+    select(outbox.c.seq, outbox.c.event_id, outbox.c.type, outbox.c.body)
+    .where(outbox.c.published_at.is_(None))
+    .order_by(outbox.c.seq)
+    .limit(bindparam("limit"))
+)
+UNSENT = Query(
+    select(func.count().label("count"), func.min(outbox.c.created_at).label("oldest")).where(
+        outbox.c.published_at.is_(None)
     )
-    relay = session.info.get("outbox_relay")
-    if isinstance(relay, OutboxRelay):
-        # Wake the relay when the transaction commits, not before: it would find nothing.
-        event.listen(session.sync_session, "after_commit", lambda _: relay.wake(), once=True)
+)
+PRUNE = Query(delete(outbox).where(outbox.c.published_at < bindparam("before")))
+
+
+@lru_cache(maxsize=BATCH)
+def _mark_sent(count: int) -> Query:
+    """UPDATE ... WHERE seq IN (:s0, ..., :sN): one statement per batch, compiled once per size."""
+    seqs = [bindparam(f"s{i}") for i in range(count)]
+    return Query(update(outbox).where(outbox.c.seq.in_(seqs)).values(published_at=bindparam("at")))
+
+
+async def record_event(tx: Transaction, fact: Event, trace: str | None = None) -> Envelope:
+    """Adds `fact` to the outbox inside the transaction; the relay wakes on commit."""
+    envelope = fact.envelope(trace)
+    await tx.execute(
+        RECORD,
+        event_id=str(envelope.id),
+        type=envelope.type,
+        aggregate=f"{fact.PRODUCER}:{fact.key()}",
+        body=envelope.model_dump_json().encode(),
+        created_at=envelope.occurred_at,
+    )
+    if (wake := tx.db.outbox_written) is not None:
+        tx.after_commit(wake)
     return envelope
 
 
 class OutboxRelay:
-    def __init__(
-        self,
-        db: Database,
-        bus: Bus,
-        batch: int = 200,
-        idle_poll: float = 1.0,
-        crash_after_publish: bool = False,
-    ) -> None:
+    def __init__(self, db: Database, bus: Bus, batch: int = BATCH, idle_poll: float = 1.0) -> None:
         self.db, self.bus, self.batch, self.idle_poll = db, bus, batch, idle_poll
-        # Fault injection for the tests: die between publishing and marking sent.
-        self.crash_after_publish = crash_after_publish
         self._wake = asyncio.Event()
         self._stopping = False
+        self._measured_at = 0.0
+        self._pruned_at = 0.0
         self.published = 0
 
     def wake(self) -> None:
@@ -102,12 +89,15 @@ class OutboxRelay:
     async def run(self) -> None:
         failures = 0
         while not self._stopping:
+            # Cleared before reading, never after: an event committed while we
+            # publish sets it again, so it is picked up at once, not at the next poll.
+            self._wake.clear()
             try:
-                sent = await self.publish_pending()
+                found = await self.publish_pending()
                 failures = 0
             except Exception as exc:
                 failures += 1
-                delay = min(0.25 * 2**failures, 10.0)
+                delay = backoff(failures, base=0.5, cap=10.0)
                 log.warning(
                     "outbox relay: broker unavailable, retrying", error=repr(exc), in_s=delay
                 )
@@ -116,61 +106,45 @@ class OutboxRelay:
                     await self._measure_and_prune()
                 await asyncio.sleep(delay)
                 continue
-            if sent < self.batch:
-                self._wake.clear()
-                try:
+            if time.monotonic() - self._measured_at > MEASURE_EVERY_S:
+                await self._measure_and_prune()
+            if found < self.batch:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
-                except TimeoutError:
-                    await self._measure_and_prune()
 
     async def publish_pending(self) -> int:
-        """Publishes unsent events in order; stops at the first failure so a later
-        event never overtakes an earlier one of the same aggregate."""
-        async with self.db.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(outbox.c.seq, outbox.c.event_id, outbox.c.type, outbox.c.body)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.seq)
-                    .limit(self.batch)
+        """Publishes one batch of unsent events (concurrently, acks awaited together)
+        and marks the confirmed ones sent in one statement; raises if any failed, so
+        the relay backs off and tries those again."""
+        rows = await self.db.fetch_all(PENDING, limit=self.batch)
+        if not rows:
+            return 0
+        confirmed = await self.bus.publish(
+            [Outgoing(bytes(row["body"]), row["type"], row["event_id"]) for row in rows]
+        )
+        done = [row["seq"] for row, ok in zip(rows, confirmed, strict=True) if ok]
+        if done:
+            faults.crash_point("outbox.published")
+            async with self.db.transaction() as tx:
+                await tx.execute(
+                    _mark_sent(len(done)), at=utc_now(), **{f"s{i}": s for i, s in enumerate(done)}
                 )
-            ).all()
-        done: list[int] = []
-        try:
-            for row in rows:
-                await self.bus.publish(row.body, row.type, row.event_id)
-                done.append(row.seq)
-        finally:
-            if done and self.crash_after_publish:
-                log.warning("crash point reached: killing this process after publishing")
-                os.kill(os.getpid(), signal.SIGKILL)
-            if done:
-                await self._mark_published(done)
+            self.published += len(done)
+        if len(done) < len(rows):
+            raise ConnectionError(f"the broker confirmed {len(done)} of {len(rows)} events")
         return len(rows)
 
-    async def _mark_published(self, seqs: list[int]) -> None:
-        async with self.db.sessions.begin() as session:
-            await session.execute(
-                update(outbox).where(outbox.c.seq.in_(seqs)).values(published_at=datetime.now(UTC))
-            )
-        self.published += len(seqs)
-
     async def _measure_and_prune(self) -> None:
-        async with self.db.sessions.begin() as session:
-            count, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(outbox.c.created_at)).where(
-                        outbox.c.published_at.is_(None)
-                    )
-                )
-            ).one()
-            await session.execute(
-                delete(outbox).where(outbox.c.published_at < datetime.now(UTC) - KEEP_PUBLISHED)
-            )
-        BACKLOG.set(count)
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)  # SQLite returns naive datetimes
-        OLDEST_AGE.set((datetime.now(UTC) - oldest).total_seconds() if oldest else 0)
+        self._measured_at = time.monotonic()
+        row = await self.db.fetch_one(UNSENT)
+        count, oldest = (row["count"], row["oldest"]) if row else (0, None)
+        BACKLOG.set(count or 0)
+        age = (utc_now() - timestamp(oldest)).total_seconds() if oldest is not None else 0
+        OLDEST_AGE.set(age)
+        if self._measured_at - self._pruned_at > PRUNE_EVERY_S:
+            self._pruned_at = self._measured_at
+            async with self.db.transaction() as tx:
+                await tx.execute(PRUNE, before=utc_now() - KEEP_PUBLISHED)
 
     def stop(self) -> None:
         self._stopping = True

@@ -49,14 +49,16 @@ class ServiceSettings(BaseSettings):
     broker_url: str | None = _shared("BROKER_URL", None)
     # Names of streams, subjects, exchanges and queues start with this (shared servers).
     bus_prefix: str = _shared("BUS_PREFIX", "microshop")
-    # Fault injection for the outbox tests only: SIGKILL after publishing, before marking.
-    outbox_crash_after_publish: bool = _shared("OUTBOX_CRASH_AFTER_PUBLISH", False)
+    # Streams and key-value buckets are kept on this many NATS servers (3 in a cluster).
+    stream_replicas: int = _shared("STREAM_REPLICAS", 1)
+    # Fault injection, off by default: crash points to SIGKILL at (chassis/faults.py).
+    crash_at: str | None = _shared("CRASH_AT", None)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         path = (self.data_dir / "data" / f"{self.service_name}.db").resolve()
-        return f"sqlite+aiosqlite:///{path}"
+        return f"sqlite:///{path}"
 
     @property
     def secrets_dir(self) -> Path:

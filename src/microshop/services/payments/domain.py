@@ -1,8 +1,11 @@
 """Payment rules: which charges the simulated card processor approves. Pure Python."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+
+from microshop.contracts.errors import Conflict, NotFound
 
 # Test cards, as card processors document them.
 APPROVED_TEST_CARD = "4242424242424242"
@@ -15,14 +18,45 @@ AMOUNT_OVER_LIMIT = "Amount over limit"
 ORDER_CANCELLED = "Order cancelled"
 
 DEFAULT_MAX_AMOUNT = Decimal("10000.00")
-MAX_IDEMPOTENCY_KEY = 200
-MAX_PAGE = 100
 
 
 class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     DECLINED = "declined"
     REFUNDED = "refunded"
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    id: int
+    idempotency_key: str
+    order_id: int
+    user_id: int | None
+    amount: Decimal
+    status: PaymentStatus
+    reason: str | None
+    card_last4: str | None
+    created_at: datetime
+    refunded_at: datetime | None
+
+    def same_request(self, order_id: int, amount: Decimal) -> bool:
+        """Whether a retry with this payment's key asks for the same charge."""
+        return self.order_id == order_id and self.amount == amount
+
+
+class PaymentNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("Payment not found")
+
+
+class OrderAlreadyPaid(Conflict):
+    def __init__(self, payment_id: int) -> None:
+        super().__init__("Order already paid", payment_id=payment_id)
+
+
+class NotCharged(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Payment was not charged")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +112,6 @@ def card_last4(card_number: str | None) -> str | None:
         return None
     card = normalize_card(card_number)
     return card[-4:] if card.isdigit() and len(card) >= 12 else None
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    limit: int
-    offset: int
-
-
-def page(limit: int | None, offset: int | None) -> Page:
-    """A list is never longer than MAX_PAGE, whatever the client asks for."""
-    return Page(limit=min(max(limit or MAX_PAGE, 1), MAX_PAGE), offset=max(offset or 0, 0))
 
 
 def visible_to(owner_id: int | None, viewer_id: int | None, viewer_is_admin: bool) -> bool:

@@ -3,12 +3,13 @@
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from microshop.chassis.db import Session
+from microshop.chassis.deps import Db
+from microshop.chassis.idempotency import RequiredIdempotencyKey, mark_replayed
+from microshop.chassis.paging import IdPath, IdQuery
 from microshop.services.payments import service
-from microshop.services.payments.domain import MAX_IDEMPOTENCY_KEY
-from microshop.services.payments.models import PaymentRow
+from microshop.services.payments.domain import Payment
 from microshop.services.payments.schemas import (
     OrderRefund,
     PaymentCreate,
@@ -17,16 +18,6 @@ from microshop.services.payments.schemas import (
 )
 
 router = APIRouter(prefix="/internal/payments", tags=["internal"])
-
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=MAX_IDEMPOTENCY_KEY,
-        description="A retry with the same key returns the first payment, never a second charge",
-    ),
-]
 
 
 def max_amount(request: Request) -> Decimal:
@@ -44,22 +35,22 @@ MaxAmount = Annotated[Decimal, Depends(max_amount)]
 )
 async def charge(
     new: PaymentCreate,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: RequiredIdempotencyKey,
     response: Response,
-    session: Session,
+    db: Db,
     limit: MaxAmount,
-) -> PaymentRow:
+) -> Payment:
     # A declined card is a business outcome (201, status "declined"), not an HTTP error.
-    charged = await service.charge(session, new, idempotency_key, limit)
+    charged = await service.charge(db, new, idempotency_key, limit)
     if not charged.created:
         response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
+        mark_replayed(response)
     return charged.payment
 
 
 @router.post("/refund-order", response_model=OrderRefund)
-async def refund_order(change: RefundOrder, session: Session) -> OrderRefund:
-    payment = await service.refund_order(session, change.order_id)
+async def refund_order(change: RefundOrder, db: Db) -> OrderRefund:
+    payment = await service.refund_order(db, change.order_id)
     return OrderRefund(
         refunded=payment is not None,
         payment=PaymentPublic.model_validate(payment) if payment else None,
@@ -67,12 +58,10 @@ async def refund_order(change: RefundOrder, session: Session) -> OrderRefund:
 
 
 @router.post("/{payment_id}/refund", response_model=PaymentPublic)
-async def refund(payment_id: int, session: Session) -> PaymentRow:
-    return await service.refund(session, payment_id)
+async def refund(payment_id: IdPath, db: Db) -> Payment:
+    return await service.refund(db, payment_id)
 
 
 @router.get("", response_model=list[PaymentPublic])
-async def payments_of_order(
-    session: Session, order_id: Annotated[int, Query(ge=1)]
-) -> list[PaymentRow]:
-    return await service.payments_of_order(session, order_id)
+async def payments_of_order(db: Db, order_id: IdQuery) -> list[Payment]:
+    return await service.payments_of_order(db, order_id)

@@ -5,18 +5,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from microshop.chassis.paging import MAX_ID
+from microshop.chassis.schemas import RequestModel
 from microshop.contracts.money import Amount
 
-OrderId = Annotated[int, Field(ge=1, le=2**31 - 1)]
-UserId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+OrderId = Annotated[int, Field(ge=1, le=MAX_ID)]
+UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Any order total may be charged (and declined over the limit): not capped like a price.
 PositiveAmount = Annotated[Amount, Field(gt=0)]
 
 
-class PaymentCreate(BaseModel):
+class PaymentCreate(RequestModel):
     """The saga's charge for one order; no card means the default test card."""
-
-    model_config = ConfigDict(extra="forbid")
 
     order_id: OrderId
     user_id: UserId | None = None
@@ -24,9 +24,7 @@ class PaymentCreate(BaseModel):
     card_number: str | None = Field(None, min_length=1, max_length=40)
 
 
-class RefundOrder(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefundOrder(RequestModel):
     order_id: OrderId
 
 

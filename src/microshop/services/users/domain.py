@@ -6,28 +6,38 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from microshop.contracts.errors import Conflict, Invalid, NotFound
+
 CUSTOMER = "customer"
 ADMIN = "admin"
 ADMIN_EMAIL = "admin@microshop.local"
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
-MAX_PAGE = 100
-
-
-class PasswordRejected(ValueError):
-    """A password that the policy refuses; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    limit: int
-    offset: int
+class User:
+    id: int
+    name: str
+    email: str
+    role: str
+    # None for a user registered without a password in open mode: it cannot log in.
+    password_hash: str | None
 
 
-def page(limit: int | None, offset: int | None) -> Page:
-    """A list is never longer than MAX_PAGE, whatever the client asks for."""
-    return Page(limit=min(max(limit or MAX_PAGE, 1), MAX_PAGE), offset=max(offset or 0, 0))
+class PasswordRejected(Invalid, ValueError):
+    """A password that the policy refuses; the message says why."""
+
+
+class EmailTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Email already registered")
+
+
+class UserNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("User not found")
 
 
 def normalise_email(email: str) -> str:
@@ -56,18 +66,22 @@ def access_token_claims(
     user_id: int,
     role: str,
     email: str,
+    name: str,
     issued_at: int,
     ttl_seconds: int,
     issuer: str,
     audience: str,
 ) -> dict[str, Any]:
-    """The claims of a bearer token: who (sub, role, email), for whom (iss, aud), until when."""
+    """The claims of a bearer token: who (sub, role, email, name), for whom (iss, aud),
+    until when. The name rides along because accounts never rename through the API:
+    a service that needs it (orders) reads it here instead of asking the users service."""
     return {
         "iss": issuer,
         "aud": audience,
         "sub": str(user_id),
         "role": role,
         "email": email,
+        "name": name,
         "iat": issued_at,
         "exp": issued_at + ttl_seconds,
     }

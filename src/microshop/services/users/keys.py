@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from jwt.algorithms import OKPAlgorithm
 
 from microshop.chassis.auth import ALGORITHMS
-from microshop.chassis.errors import Unauthorized
+from microshop.contracts.errors import Unauthorized
 from microshop.services.users import secret_files
 from microshop.services.users.domain import jwk_thumbprint
 

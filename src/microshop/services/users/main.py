@@ -58,8 +58,7 @@ async def bootstrap_admin(app: FastAPI) -> None:
         secret_files.replace(password_file, password.encode())
         kept.append(password)
 
-    async with app.state.db.sessions() as session:
-        admin = await service.ensure_admin(session, configured, keep_password)
+    admin = await service.ensure_admin(app.state.db, configured, keep_password)
     if admin is None:
         return
     if kept:

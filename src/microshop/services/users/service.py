@@ -1,87 +1,85 @@
-"""Users use cases. They take a session and return rows; the API shapes them."""
+"""Users use cases. They take the database port and return domain objects; the API
+shapes them."""
 
 import secrets
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from microshop.chassis.auth import AUDIENCE, ISSUER
-from microshop.chassis.errors import ApiError, Conflict, NotFound, Unauthorized
+from microshop.chassis.data import Database, UniqueViolation
 from microshop.chassis.outbox import record_event
+from microshop.chassis.paging import Page
+from microshop.contracts.errors import Unauthorized
 from microshop.contracts.events import UserRegistered
-from microshop.services.users import passwords
+from microshop.services.users import passwords, store
 from microshop.services.users.domain import (
     ADMIN,
     ADMIN_EMAIL,
     CUSTOMER,
-    Page,
-    PasswordRejected,
+    EmailTaken,
+    User,
+    UserNotFound,
     access_token_claims,
     check_password,
     normalise_email,
 )
 from microshop.services.users.keys import SigningKey
-from microshop.services.users.models import UserRow
 from microshop.services.users.schemas import TokenReply, UserCreate
 
 INVALID_LOGIN = "Invalid email or password"
 
 
-async def register_user(session: AsyncSession, new: UserCreate, *, open_mode: bool) -> UserRow:
-    try:
-        check_password(new.password, open_mode=open_mode)
-    except PasswordRejected as exc:
-        raise ApiError(422, str(exc)) from None
+async def register_user(db: Database, new: UserCreate, *, open_mode: bool) -> User:
+    check_password(new.password, open_mode=open_mode)
     password_hash = await passwords.hash_password(new.password) if new.password else None
-    user = UserRow(
-        name=new.name,
-        email=normalise_email(new.email),
-        password_hash=password_hash,
-        role=CUSTOMER,
-    )
-    session.add(user)
+    email = normalise_email(new.email)
     try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        raise Conflict("Email already registered") from None
-    fact = UserRegistered(id=user.id, name=user.name, email=user.email, role=user.role)
-    await record_event(session, fact)
-    await session.commit()
+        async with db.transaction() as tx:
+            user_id = await tx.insert(
+                store.NEW_USER,
+                name=new.name,
+                email=email,
+                password_hash=password_hash,
+                role=CUSTOMER,
+            )
+            assert user_id is not None
+            user = User(user_id, new.name, email, CUSTOMER, password_hash)
+            fact = UserRegistered(id=user.id, name=user.name, email=user.email, role=user.role)
+            await record_event(tx, fact)
+    except UniqueViolation:
+        raise EmailTaken from None
     return user
 
 
-async def list_users(session: AsyncSession, page: Page) -> list[UserRow]:
-    query = select(UserRow).order_by(UserRow.id).limit(page.limit).offset(page.offset)
-    return list(await session.scalars(query))
+async def list_users(db: Database, page: Page) -> list[User]:
+    return [store.user_from(row) for row in await store.LISTING.fetch(db, page)]
 
 
-async def get_user(session: AsyncSession, user_id: int) -> UserRow:
-    user = await session.get(UserRow, user_id)
-    if user is None:
-        raise NotFound("User not found")
-    return user
+async def get_user(db: Database, user_id: int) -> User:
+    row = await db.fetch_one(store.BY_ID, id=user_id)
+    if row is None:
+        raise UserNotFound
+    return store.user_from(row)
 
 
 async def issue_token(
-    session: AsyncSession, key: SigningKey, email: str, password: str, *, ttl_seconds: int
+    db: Database, key: SigningKey, email: str, password: str, *, ttl_seconds: int
 ) -> TokenReply:
-    user = await _user_by_email(session, normalise_email(email))
+    user = await _user_by_email(db, normalise_email(email))
     password_hash = user.password_hash if user else None
     # Verified even for an unknown e-mail (against a dummy hash): equal timing.
     matches = await passwords.verify_password(password_hash, password)
     if user is None or not matches:
         raise Unauthorized(INVALID_LOGIN)
     if password_hash and passwords.needs_rehash(password_hash):
-        user.password_hash = await passwords.hash_password(password)
-        await session.commit()
+        rehashed = await passwords.hash_password(password)
+        async with db.transaction() as tx:
+            await tx.execute(store.NEW_PASSWORD_HASH, id=user.id, hash=rehashed)
     claims = access_token_claims(
         user_id=user.id,
         role=user.role,
         email=user.email,
+        name=user.name,
         issued_at=int(time.time()),
         ttl_seconds=ttl_seconds,
         issuer=ISSUER,
@@ -91,35 +89,33 @@ async def issue_token(
 
 
 async def ensure_admin(
-    session: AsyncSession, configured_password: str | None, keep_password: Callable[[str], None]
-) -> UserRow | None:
+    db: Database, configured_password: str | None, keep_password: Callable[[str], None]
+) -> User | None:
     """Create the admin account unless it exists, with the configured password or a
     random one handed to `keep_password`. None if the admin already existed, or a
     replica starting at the same moment created it first."""
-    if await _user_by_email(session, ADMIN_EMAIL) is not None:
+    if await _user_by_email(db, ADMIN_EMAIL) is not None:
         return None
     password = configured_password or secrets.token_urlsafe(18)
-    admin = UserRow(
-        name="Administrator",
-        email=ADMIN_EMAIL,
-        password_hash=await passwords.hash_password(password),
-        role=ADMIN,
-    )
-    session.add(admin)
-    try:
+    password_hash = await passwords.hash_password(password)
+    async with db.transaction() as tx:
         # The insert holds the e-mail's unique slot until commit, so only the replica
         # that wins it keeps a password; and it keeps it before committing, so a crash
         # in between leaves an unused password behind rather than an admin nobody can use.
-        await session.flush()
+        admin_id = await tx.insert(
+            store.NEW_USER_UNLESS_TAKEN,
+            name="Administrator",
+            email=ADMIN_EMAIL,
+            password_hash=password_hash,
+            role=ADMIN,
+        )
+        if admin_id is None:
+            return None
         if configured_password is None:
             keep_password(password)
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return None
-    return admin
+    return User(admin_id, "Administrator", ADMIN_EMAIL, ADMIN, password_hash)
 
 
-async def _user_by_email(session: AsyncSession, email: str) -> UserRow | None:
-    result = await session.scalars(select(UserRow).where(UserRow.email == email))
-    return result.first()
+async def _user_by_email(db: Database, email: str) -> User | None:
+    row = await db.fetch_one(store.BY_EMAIL, email=email)
+    return None if row is None else store.user_from(row)

@@ -1,4 +1,4 @@
 from microshop.chassis.migrations import run_migrations
-from microshop.services.payments.models import PaymentsBase
+from microshop.services.payments.models import metadata
 
-run_migrations(PaymentsBase.metadata)
+run_migrations(metadata)

@@ -1,4 +1,4 @@
 from microshop.chassis.migrations import run_migrations
-from microshop.services.users.models import UsersBase
+from microshop.services.users.models import metadata
 
-run_migrations(UsersBase.metadata)
+run_migrations(metadata)

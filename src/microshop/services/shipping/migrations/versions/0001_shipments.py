@@ -6,7 +6,7 @@ Revision ID: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from microshop.chassis.db import UtcDateTime
+from microshop.chassis.data.types import Timestamp as UtcDateTime
 from microshop.chassis.migrations import create_event_tables
 
 revision = "0001"

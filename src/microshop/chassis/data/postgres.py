@@ -1,0 +1,148 @@
+"""PostgreSQL through an asyncpg pool (prepared statements cached per connection)."""
+
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from microshop.chassis.data.database import Database, Row, Transaction
+from microshop.chassis.data.errors import IntegrityViolation, UniqueViolation
+from microshop.chassis.data.query import Query
+
+POOL_SIZE = 10
+
+
+def _translated(exc: asyncpg.IntegrityConstraintViolationError) -> IntegrityViolation:
+    constraint = getattr(exc, "constraint_name", None)
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return UniqueViolation(str(exc), constraint)
+    return IntegrityViolation(str(exc), constraint)
+
+
+def _count(status: str) -> int:
+    # "UPDATE 3", "DELETE 0", "INSERT 0 1": the last word is the row count.
+    tail = status.rpartition(" ")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _args(query: Query, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    compiled = query.compiled("postgresql")
+    return compiled.sql, compiled.positional(params)
+
+
+class PostgresTransaction(Transaction):
+    __slots__ = ("conn",)
+
+    def __init__(self, db: Database, conn: asyncpg.Connection) -> None:
+        super().__init__(db)
+        self.conn = conn
+
+    async def execute(self, query: Query, /, **params: Any) -> int:
+        sql, args = _args(query, params)
+        try:
+            return _count(await self.conn.execute(sql, *args))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise _translated(exc) from exc
+
+    async def insert(self, query: Query, /, **params: Any) -> int | None:
+        sql, args = _args(query, params)
+        try:
+            if query.returns_id is not None:
+                key = await self.conn.fetchval(sql, *args)
+                return None if key is None else int(key)
+            return _count(await self.conn.execute(sql, *args)) or None
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise _translated(exc) from exc
+
+    async def fetch_one(self, query: Query, /, **params: Any) -> Row | None:
+        sql, args = _args(query, params)
+        row: Row | None = await self.conn.fetchrow(sql, *args)
+        return row
+
+    async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
+        sql, args = _args(query, params)
+        return list(await self.conn.fetch(sql, *args))
+
+    async def fetch_value(self, query: Query, /, **params: Any) -> Any:
+        sql, args = _args(query, params)
+        return await self.conn.fetchval(sql, *args)
+
+
+class _Writing:
+    __slots__ = ("conn", "db", "transaction", "tx")
+
+    def __init__(self, db: "PostgresDatabase") -> None:
+        self.db = db
+
+    async def __aenter__(self) -> PostgresTransaction:
+        self.conn = await self.db.pool.acquire()
+        try:
+            self.transaction = self.conn.transaction()
+            await self.transaction.start()
+        except BaseException:
+            await self.db.pool.release(self.conn)
+            raise
+        self.tx = PostgresTransaction(self.db, self.conn)
+        return self.tx
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                try:
+                    await self.transaction.commit()
+                except asyncpg.IntegrityConstraintViolationError as error:
+                    raise _translated(error) from error
+            else:
+                await self.transaction.rollback()
+        finally:
+            await self.db.pool.release(self.conn)
+        if exc_type is None:
+            self.tx._committed()
+
+
+class PostgresDatabase(Database):
+    dialect = "postgresql"
+
+    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+        self.url = url
+        self.pool = pool
+
+    @classmethod
+    async def connect(cls, url: str, pool_size: int = POOL_SIZE) -> "PostgresDatabase":
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=pool_size, statement_cache_size=512
+        )
+        return cls(url, pool)
+
+    @property
+    def migration_url(self) -> str:
+        return make_url(self.url).set(drivername="postgresql+asyncpg").render_as_string(False)
+
+    def transaction(self) -> _Writing:
+        return _Writing(self)
+
+    async def fetch_one(self, query: Query, /, **params: Any) -> Row | None:
+        sql, args = _args(query, params)
+        row: Row | None = await self.pool.fetchrow(sql, *args)
+        return row
+
+    async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
+        sql, args = _args(query, params)
+        return list(await self.pool.fetch(sql, *args))
+
+    async def fetch_value(self, query: Query, /, **params: Any) -> Any:
+        sql, args = _args(query, params)
+        return await self.pool.fetchval(sql, *args)
+
+    async def ping(self) -> None:
+        await self.pool.fetchval("SELECT 1")
+
+    async def close(self) -> None:
+        await self.pool.close()
