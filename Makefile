@@ -30,10 +30,12 @@ test: install
 	$(BIN)/pytest $(ARGS)
 
 # `make bench ARGS='--scenario browse --concurrency 32'`; see docs/performance.md.
+# Closed loops run on wrk where it is installed (apt-get install wrk), else on aiohttp.
 bench: install
 	$(BIN)/microshop bench $(ARGS)
 
-# The chapter's system (../shared/bench/seed-baseline), then microshop: both rows.
+# The chapter's system (../shared/bench/seed-baseline), then microshop: both rows and
+# the targets; ARGS='--db postgres --products 100000' adds those two phases.
 bench-compare: install
 	$(BIN)/microshop bench compare $(ARGS)
 

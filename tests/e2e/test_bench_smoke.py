@@ -2,6 +2,7 @@
 and reports sane numbers. Never a timed test: throughput targets live in the benchmark."""
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -75,4 +76,37 @@ def test_a_short_mixed_run_reports_sane_numbers_and_no_errors() -> None:
     assert result["cpu"]["system_s"] > 0 and result["cpu"]["generator_s"] > 0
     assert result["sagas"]["drained_after_s"] is not None, result["sagas"]
     assert "microshop bench" in text and "p99.9" in text
+    assert started_by_bench_since(began) == [], "the bench left its system running"
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_a_short_closed_loop_on_wrk_reports_cpu_per_process() -> None:
+    began = time.time()
+    result, text = bench(
+        "--scenario",
+        "order",
+        "--concurrency",
+        "4",
+        "--duration",
+        "2",
+        "--warmup",
+        "1",
+        "--users",
+        "2",
+        "--drain",
+        "20",
+    )
+    assert (result["engine"], result["histogram"], result["mode"]) == ("wrk", "wrk", "closed")
+    assert result["errors"] == 0, result["kinds"]
+    assert result["ok"] > 0
+    latency = result["kinds"][0]["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p99"] <= latency["p99.9"] <= latency["max"] < 10_000
+    processes = {process["name"]: process for process in result["cpu"]["processes"]}
+    assert {"supervisor", "gateway", "orders", "users", "catalog"} <= set(processes)
+    assert processes["orders"]["cpu_s"] > 0
+    assert sum(p["cpu_s"] for p in processes.values()) == pytest.approx(
+        result["cpu"]["system_s"], abs=0.02
+    )
+    assert result["sagas"]["drained_after_s"] is not None, result["sagas"]
+    assert "CPU: microshop order c=4" in text and "load generator (wrk)" in text
     assert started_by_bench_since(began) == [], "the bench left its system running"

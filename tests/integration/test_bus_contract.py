@@ -5,12 +5,13 @@ RabbitMQ on 5672."""
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from microshop.chassis.bus import Bus, connect_bus
+from microshop.chassis.bus import BatchHandler, Bus, Delivery, Outcome, Outgoing, connect_bus
+from tests.support.bus import publish
 from tests.support.servers import NATS, RABBITMQ, embedded_nats, require_server
 
 BROKERS = ["embedded-nats", "system-nats", "rabbitmq"]
@@ -77,9 +78,30 @@ def event(n: int, event_type: str = "thing.happened") -> tuple[bytes, str, str]:
     return body, event_type, event_id
 
 
-def subscribe(bus: Bus, consumer: str, event_type: str, handler) -> None:  # type: ignore[no-untyped-def]
-    _rabbit_queues.setdefault(bus.prefix, []).append(f"{bus.prefix}.{consumer}.{event_type}")
-    bus.subscribe(consumer, event_type, handler)
+def one_by_one(handler: Callable[[bytes], Awaitable[None]]) -> BatchHandler:
+    """A batch handler that runs `handler` on each body; its exception is that one's outcome."""
+
+    async def handle(deliveries: list[Delivery]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for delivery in deliveries:
+            try:
+                await handler(delivery.body)
+                outcomes.append(None)
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    return handle
+
+
+def subscribe(bus: Bus, consumer: str, event_type: str | list[str], handler) -> None:  # type: ignore[no-untyped-def]
+    _rabbit_queues.setdefault(bus.prefix, []).append(f"{bus.prefix}.{consumer}")
+    types = [event_type] if isinstance(event_type, str) else event_type
+    bus.consume(consumer, types, one_by_one(handler))
+
+
+async def send(bus: Bus, body: bytes, event_type: str, event_id: str) -> None:
+    await publish(bus, body, event_type, event_id)
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -102,7 +124,7 @@ async def test_every_consumer_gets_each_published_event(make_bus: Callable[..., 
     await bus.start()
     sent = [event(n) for n in range(5)]
     for body, event_type, event_id in sent:
-        await bus.publish(body, event_type, event_id)
+        await send(bus, body, event_type, event_id)
     await eventually(lambda: all(len(v) == 5 for v in seen.values()))
     assert all(sorted(v) == sorted(b for b, _, _ in sent) for v in seen.values())
 
@@ -118,8 +140,8 @@ async def test_a_consumer_only_gets_the_types_it_subscribed_to(
 
     subscribe(bus, "mail", "order.created", handle)
     await bus.start()
-    await bus.publish(*event(1, "user.registered"))
-    await bus.publish(*event(2, "order.created"))
+    await send(bus, *event(1, "user.registered"))
+    await send(bus, *event(2, "order.created"))
     await eventually(lambda: len(seen) == 1)
     await asyncio.sleep(0.3)
     assert len(seen) == 1 and b'"n": 2' in seen[0]
@@ -136,7 +158,7 @@ async def test_a_failing_handler_is_retried_until_it_succeeds(make_bus: Callable
 
     subscribe(bus, "mail", "thing.happened", flaky)
     await bus.start()
-    await bus.publish(*event(1))
+    await send(bus, *event(1))
     await eventually(lambda: len(attempts) == 3)
     await asyncio.sleep(0.5)
     assert len(attempts) == 3
@@ -159,8 +181,8 @@ async def test_a_poison_message_is_dead_lettered_after_five_attempts_and_the_nex
     subscribe(bus, "mail", "thing.happened", handle)
     await bus.start()
     poison_id = str(uuid.uuid4())
-    await bus.publish(b'{"poison": true}', "thing.happened", poison_id)
-    await bus.publish(*event(2))
+    await send(bus, b'{"poison": true}', "thing.happened", poison_id)
+    await send(bus, *event(2))
     await eventually(lambda: len(handled) == 1)
     await eventually(lambda: sum(b"poison" in a for a in attempts) == 5, timeout=20)
     letters: list = []
@@ -193,7 +215,7 @@ async def test_a_replayed_dead_letter_is_delivered_again(make_bus: Callable[...,
     subscribe(bus, "mail", "thing.happened", handle)
     await bus.start()
     body, event_type, event_id = event(7)
-    await bus.publish(body, event_type, event_id)
+    await send(bus, body, event_type, event_id)
     for _ in range(100):
         if await bus.dead_letters():
             break
@@ -219,8 +241,86 @@ async def test_events_published_while_a_consumer_is_away_wait_for_it(
     publisher = make_bus()
     sent = [event(n) for n in range(3)]
     for item in sent:
-        await publisher.publish(*item)
+        await send(publisher, *item)
     second = make_bus()
     subscribe(second, "mail", "thing.happened", handle)
     await second.start()
     await eventually(lambda: len(received) == 3)
+
+
+async def test_one_consumer_reads_several_types_in_the_order_they_were_published(
+    make_bus: Callable[..., Bus],
+) -> None:
+    seen: list[bytes] = []
+    bus = make_bus()
+
+    async def handle(body: bytes) -> None:
+        seen.append(body)
+
+    subscribe(bus, "history", ["order.created", "order.approved"], handle)
+    await bus.start()
+    sent = [event(n, "order.created" if n % 2 else "order.approved") for n in range(10)]
+    assert await bus.publish([Outgoing(*item) for item in sent]) == [True] * 10
+    await eventually(lambda: len(seen) == 10)
+    assert seen == [body for body, _, _ in sent]
+
+
+async def test_what_is_ready_is_handed_over_as_one_batch(make_bus: Callable[..., Bus]) -> None:
+    batches: list[int] = []
+    bus = make_bus()
+
+    async def handle(deliveries: list[Delivery]) -> list[Outcome]:
+        batches.append(len(deliveries))
+        return [None] * len(deliveries)
+
+    _rabbit_queues.setdefault(bus.prefix, []).append(f"{bus.prefix}.mail")
+    bus.consume("mail", ["thing.happened"], handle)
+    await bus.start()
+    assert await bus.publish([Outgoing(*event(n)) for n in range(50)]) == [True] * 50
+    await eventually(lambda: sum(batches) == 50)
+    assert max(batches) > 1, batches
+
+
+async def test_replicas_of_a_service_share_its_consumer_so_each_event_is_handled_once(
+    make_bus: Callable[..., Bus],
+) -> None:
+    handled: list[tuple[int, bytes]] = []
+    replicas = [make_bus(), make_bus()]
+    for number, bus in enumerate(replicas):
+
+        async def handle(body: bytes, number: int = number) -> None:
+            handled.append((number, body))
+            await asyncio.sleep(0.01)  # long enough for the other replica to take some
+
+        subscribe(bus, "mail", "thing.happened", handle)
+        await bus.start()
+    sent = [event(n) for n in range(40)]
+    for item in sent:
+        await send(replicas[0], *item)
+    await eventually(lambda: len(handled) == 40)
+    await asyncio.sleep(0.5)
+    assert sorted(body for _, body in handled) == sorted(body for body, _, _ in sent)
+
+
+async def test_in_a_batch_only_the_failing_delivery_is_retried(
+    make_bus: Callable[..., Bus],
+) -> None:
+    attempts: dict[bytes, int] = {}
+    bus = make_bus(max_attempts=2)
+
+    async def handle(body: bytes) -> None:
+        attempts[body] = attempts.get(body, 0) + 1
+        if b"poison" in body:
+            raise ValueError("no")
+
+    subscribe(bus, "mail", "thing.happened", handle)
+    await bus.start()
+    sent = [event(1), (b"poison", "thing.happened", str(uuid.uuid4())), event(2)]
+    assert await bus.publish([Outgoing(*item) for item in sent]) == [True] * 3
+    await eventually(lambda: attempts.get(b"poison") == 2)
+    for _ in range(100):
+        if await bus.dead_letters():
+            break
+        await asyncio.sleep(0.1)
+    assert [letter.body for letter in await bus.dead_letters()] == [b"poison"]
+    assert attempts[sent[0][0]] == 1 and attempts[sent[2][0]] == 1

@@ -51,6 +51,73 @@ async def test_listing_is_capped_at_100_and_pages_with_offset(catalog: Api) -> N
 async def test_an_update_changes_only_the_fields_given(catalog: Api) -> None:
     status, product = await catalog.patch("/products/2", {"stock": 49})
     assert (status, product["name"], product["stock"]) == (200, "Mouse", 49)
+    assert (await catalog.get("/products/2"))[1]["price"] == 29.99
+
+
+async def test_an_update_of_a_missing_product_is_a_404(catalog: Api) -> None:
+    assert await catalog.patch("/products/9999", {"stock": 1}) == (
+        404,
+        {"error": "Product not found"},
+    )
+
+
+async def test_an_update_to_a_negative_stock_is_refused_and_changes_nothing(catalog: Api) -> None:
+    status, error = await catalog.patch("/products/1", {"stock": -1})
+    assert (status, error["error"]) == (422, "Invalid request")
+    assert (await catalog.get("/products/1"))[1]["stock"] == 10
+
+
+TOO_BIG = 9223372036854775808  # 2^63: past every engine's integers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"/products/{TOO_BIG}", f"/products/{2**31}", "/products/0", "/products/-1"],
+)
+async def test_a_product_id_no_row_can_have_is_a_422_before_any_query(
+    catalog: Api, path: str
+) -> None:
+    for status, error in (await catalog.get(path), await catalog.patch(path, {"stock": 1})):
+        assert (status, error["error"]) == (422, "Invalid request")
+
+
+@pytest.mark.parametrize(
+    "query", ["offset=100000000000000000000", "limit=100000000000000000000", "offset=-1", "limit=0"]
+)
+async def test_paging_out_of_range_is_a_json_422(catalog: Api, query: str) -> None:
+    status, error = await catalog.get(f"/products?{query}")
+    assert (status, error["error"]) == (422, "Invalid request")
+
+
+async def test_the_list_carries_an_etag_and_a_matching_if_none_match_gets_a_bodyless_304(
+    catalog: Api,
+) -> None:
+    status, products = await catalog.get("/products")
+    etag = catalog.last_headers["ETag"]
+    assert status == 200 and len(products) == 3
+    assert catalog.last_headers["Cache-Control"] == "public, max-age=1"
+    for sent in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        assert await catalog.get("/products", headers={"If-None-Match": sent}) == (304, None)
+        assert catalog.last_headers["ETag"] == etag
+        assert catalog.last_headers["Cache-Control"] == "public, max-age=1"
+    status, _ = await catalog.get("/products", headers={"If-None-Match": '"other"'})
+    assert status == 200
+
+
+async def test_a_change_gives_the_list_a_new_etag_at_once(catalog: Api) -> None:
+    await catalog.get("/products")
+    before = catalog.last_headers["ETag"]
+    await catalog.patch("/products/1", {"price": 899.99})
+    status, products = await catalog.get("/products", headers={"If-None-Match": before})
+    assert status == 200 and products[0]["price"] == 899.99
+    assert catalog.last_headers["ETag"] != before
+
+
+async def test_each_page_has_its_own_etag(catalog: Api) -> None:
+    await catalog.get("/products?limit=1")
+    first = catalog.last_headers["ETag"]
+    status, page = await catalog.get("/products?limit=1&offset=1", headers={"If-None-Match": first})
+    assert status == 200 and [p["name"] for p in page] == ["Mouse"]
 
 
 @pytest.mark.parametrize(

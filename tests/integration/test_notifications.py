@@ -1,21 +1,24 @@
-"""The notifications service consuming order.created from a real broker."""
+"""The notifications service consuming order events from a real broker."""
 
 import asyncio
 import email
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import aio_pika
 import pytest
+from aio_pika.exceptions import ChannelClosed
 
 from microshop.chassis.bus import connect_bus
-from microshop.contracts.events import OrderCreated
-from microshop.services.notifications.handlers import HANDLERS
+from microshop.contracts.events import Event, OrderApproved, OrderCreated
 from microshop.services.notifications.main import NotificationsSettings, build_app
 from tests.integration.conftest import DatabaseFactory
 from tests.support.asgi import free_port, serving
-from tests.support.bus import eventually, publish, remove_bus_objects, unique_prefix
+from tests.support.bus import publish, remove_bus_objects, unique_prefix
+from tests.support.db import fetch_rows
 from tests.support.http import Api
 from tests.support.servers import RABBITMQ, embedded_nats, require_server
 
@@ -46,58 +49,145 @@ def an_order(order_id: int = 42) -> OrderCreated:
     )
 
 
-@pytest.fixture
-async def notifications(
-    broker_url: str, databases: DatabaseFactory, tmp_path: Path
-) -> AsyncIterator[tuple[Api, str, str]]:
-    prefix = unique_prefix()
-    async with databases("notifications") as db_url:
-        settings = NotificationsSettings(
-            database_url=db_url,
-            data_dir=tmp_path,
-            open_mode=True,
-            broker_url=broker_url,
-            bus_prefix=prefix,
-        )
-        async with serving(build_app(settings)) as base:
-            api = Api(base)
-            # RabbitMQ drops what no queue is bound for yet: wait for the subscription.
-            for _ in range(100):
-                if (await api.get("/health/ready"))[1]["broker"] == "ok":
-                    break
-                await asyncio.sleep(0.05)
-            yield api, broker_url, prefix
-            await api.close()
-    await remove_bus_objects(broker_url, prefix, [f"{prefix}.notifications"])
+def its_approval(order: OrderCreated) -> OrderApproved:
+    return OrderApproved(
+        id=order.id,
+        user_id=order.user_id,
+        user_name=order.user_name,
+        user_email=order.user_email,
+        total=order.total,
+        status="approved",
+    )
+
+
+async def publish_facts(url: str, prefix: str, facts: list[Event]) -> None:
+    """Each fact under a new event id (a producer that recorded it more than once)."""
+    producer = connect_bus(url, prefix)
+    for fact in facts:
+        envelope = fact.envelope()
+        await publish(producer, envelope.model_dump_json().encode(), fact.TYPE, str(envelope.id))
+    await producer.close()
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    assert await check(), "condition not met in time"
+
+
+async def has_handled(database_url: str, events: int) -> bool:
+    """Whether the service's inbox holds `events` event ids (a redelivered id counts once)."""
+    rows = await fetch_rows(database_url, "SELECT count(*) AS n FROM inbox")
+    return int(rows[0]["n"]) == events
+
+
+async def rabbitmq_queue_consumed(url: str, queue: str) -> bool:
+    """Whether someone consumes `queue`: the service binds it before it consumes.
+    (/health/ready says "broker ok" once connected, before the bindings exist.)"""
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return bool(declared.declaration_result.consumer_count)
+    except ChannelClosed:  # not declared yet
+        return False
+    finally:
+        await connection.close()
 
 
 def mail_files(tmp_path: Path) -> list[Path]:
     return sorted((tmp_path / "mail").glob("*.eml"))
 
 
+@dataclass
+class Notifications:
+    api: Api
+    broker_url: str
+    prefix: str
+    database_url: str
+
+
+def settings_for(
+    database_url: str, tmp_path: Path, broker_url: str | None = None, prefix: str = "microshop"
+) -> NotificationsSettings:
+    return NotificationsSettings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        open_mode=True,
+        broker_url=broker_url,
+        bus_prefix=prefix,
+    )
+
+
+@pytest.fixture
+async def notifications(
+    broker_url: str, databases: DatabaseFactory, tmp_path: Path
+) -> AsyncIterator[Notifications]:
+    prefix = unique_prefix()
+    async with (
+        databases("notifications") as db_url,
+        serving(build_app(settings_for(db_url, tmp_path, broker_url, prefix))) as base,
+    ):
+        api = Api(base)
+        if broker_url.startswith("amqp://"):
+            # RabbitMQ drops what no queue is bound for yet: wait for the subscription.
+            await until(lambda: rabbitmq_queue_consumed(broker_url, f"{prefix}.notifications"))
+        yield Notifications(api, broker_url, prefix, db_url)
+        await api.close()
+    await remove_bus_objects(broker_url, prefix, [f"{prefix}.notifications"])
+
+
 async def test_an_order_gets_exactly_one_confirmation_email_whatever_is_redelivered(
-    notifications: tuple[Api, str, str], tmp_path: Path
+    notifications: Notifications, tmp_path: Path
 ) -> None:
-    api, url, prefix = notifications
-    producer = connect_bus(url, prefix)
+    producer = connect_bus(notifications.broker_url, notifications.prefix)
     envelope = an_order().envelope()
     body = envelope.model_dump_json().encode()
     # The same event three times (a relay that crashed before marking it sent), then
     # the same fact under a new event id (a producer that recorded it twice).
     for _ in range(3):
         await publish(producer, body, "order.created", str(envelope.id))
-    again = an_order().envelope()
-    await publish(producer, again.model_dump_json().encode(), "order.created", str(again.id))
     await producer.close()
+    await publish_facts(notifications.broker_url, notifications.prefix, [an_order()])
 
-    await eventually(lambda: len(mail_files(tmp_path)) == 1)
-    status, sent = await api.get("/notifications")
+    # Both event ids handled: every copy has been through the service.
+    await until(lambda: has_handled(notifications.database_url, 2))
+    status, sent = await notifications.api.get("/notifications")
     assert status == 200 and len(sent) == 1
+    assert len(mail_files(tmp_path)) == 1
     message = email.message_from_bytes(mail_files(tmp_path)[0].read_bytes())
     assert message["To"] == "john@example.com"
     assert message["Subject"] == "Order #42 confirmed"
     assert "1999.98" in message.get_payload()
     assert sent[0]["recipient"] == "john@example.com" and sent[0]["transport"] == "file"
+    assert sent[0]["key"] == "order-42-order.created"
+
+
+async def test_the_same_facts_twice_in_one_batch_send_one_email_each(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    """Published before the service starts, so its consumer takes them in one batch
+    (one transaction): a second copy of a fact must see the first one's record."""
+    order = an_order(5)
+    async with (
+        embedded_nats(str(tmp_path / "nats")) as url,
+        databases("notifications") as db_url,
+    ):
+        prefix = unique_prefix()
+        await publish_facts(url, prefix, [order, its_approval(order)] * 2)
+        async with serving(build_app(settings_for(db_url, tmp_path, url, prefix))) as base:
+            api = Api(base)
+            await until(lambda: has_handled(db_url, 4))
+            status, sent = await api.get("/notifications")
+            await api.close()
+    assert status == 200
+    assert [message["subject"] for message in sent] == ["Order #5 approved", "Order #5 confirmed"]
+    assert [path.name for path in mail_files(tmp_path)] == [
+        "order-5-order.approved.eml",
+        "order-5-order.created.eml",
+    ]
 
 
 async def test_with_an_smtp_url_the_email_goes_to_the_smtp_server(tmp_path: Path) -> None:
@@ -126,19 +216,35 @@ async def test_with_an_smtp_url_the_email_goes_to_the_smtp_server(tmp_path: Path
             )
             async with serving(build_app(settings)) as base:
                 api = Api(base)
-                producer = connect_bus(url, prefix)
-                envelope = an_order(7).envelope()
-                await publish(producer, 
-                    envelope.model_dump_json().encode(), "order.created", str(envelope.id)
-                )
-                await producer.close()
-                await eventually(lambda: len(received) == 1)
+                await publish_facts(url, prefix, [an_order(7)])
+
+                async def recorded() -> bool:
+                    return len((await api.get("/notifications"))[1]) == 1
+
+                await until(recorded)
                 status, sent = await api.get("/notifications")
                 await api.close()
     finally:
         controller.stop()
+    assert len(received) == 1
     assert received[0]["To"] == "john@example.com"
     assert received[0]["Subject"] == "Order #7 confirmed"
     assert received[0]["Message-ID"] == "<order-7-order.created@microshop.local>"
     assert (status, sent[0]["transport"]) == (200, "smtp")
     assert not (tmp_path / "mail").exists(), "no .eml when SMTP is configured"
+
+
+@pytest.mark.parametrize(
+    "query", ["offset=100000000000000000000", "limit=100000000000000000000", "offset=-1"]
+)
+async def test_an_out_of_range_page_is_a_json_422(
+    databases: DatabaseFactory, tmp_path: Path, query: str
+) -> None:
+    async with (
+        databases("notifications") as db_url,
+        serving(build_app(settings_for(db_url, tmp_path))) as base,
+    ):
+        api = Api(base)
+        status, body = await api.get(f"/notifications?{query}")
+        await api.close()
+    assert status == 422 and body["error"] == "Invalid request"

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from microshop.chassis.outbox import outbox
+from microshop.chassis.data import Query
+from microshop.chassis.event_tables import outbox
 from tests.integration.conftest import DatabaseFactory
 from tests.support.shop import Shop, running_shop
 
@@ -72,13 +73,12 @@ async def shipment_of(shop: Shop, order_id: int) -> dict[str, Any] | None:
 async def outbox_events(shop: Shop, order_id: int) -> list[str]:
     """The event types the orders service wrote for this order, in order."""
     db = shop.services["orders"].app.state.db  # type: ignore[union-attr]
-    async with db.sessions() as session:
-        types = await session.scalars(
-            select(outbox.c.type)
-            .where(outbox.c.aggregate == f"orders:{order_id}")
-            .order_by(outbox.c.seq)
-        )
-        return list(types)
+    query = Query(
+        select(outbox.c.type)
+        .where(outbox.c.aggregate == f"orders:{order_id}")
+        .order_by(outbox.c.seq)
+    )
+    return [row["type"] for row in await db.fetch_all(query)]
 
 
 async def customer(shop: Shop, name: str = "Jane") -> int:

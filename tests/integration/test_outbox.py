@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from microshop.chassis.bus import connect_bus
-from microshop.chassis.db import Database
-from microshop.chassis.outbox import OutboxRelay, outbox, record_event
+from microshop.chassis.data import Query, open_database
+from microshop.chassis.event_tables import metadata, outbox
+from microshop.chassis.outbox import OutboxRelay, record_event
 from microshop.contracts.events import ProductCreated
 from microshop.services.catalog.main import CatalogSettings, build_app
 from tests.support.asgi import free_port, serving
@@ -99,20 +100,47 @@ async def test_a_created_product_is_published_once_with_its_envelope(
 async def test_a_rolled_back_transaction_publishes_nothing(
     nats_server: EmbeddedNats, tmp_path: Path
 ) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'producer.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(outbox.metadata.create_all)
+    url = f"sqlite:///{tmp_path / 'producer.db'}"
+    metadata.create_all(create_engine(url))
+    db = await open_database(url)
     with pytest.raises(RuntimeError):
-        async with db.sessions.begin() as session:
-            await record_event(session, ProductCreated(id=1, name="Ghost", price=1, stock=1))
+        async with db.transaction() as tx:
+            await record_event(tx, ProductCreated(id=1, name="Ghost", price=1, stock=1))
             raise RuntimeError("the order failed after the event was recorded")
     bus = connect_bus(nats_server.url, unique_prefix())
     relay = OutboxRelay(db, bus)
     assert await relay.publish_pending() == 0
-    async with db.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(outbox)) == 0
+    assert await db.fetch_value(Query(select(func.count()).select_from(outbox))) == 0
     await bus.close()
     await db.close()
+
+
+async def test_a_burst_of_commits_is_published_without_waiting_for_the_poll(
+    nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    """The relay is woken by each commit, also one that lands while it publishes:
+    none of the events waits for the one-second idle poll."""
+    prefix = unique_prefix()
+    url = f"sqlite:///{tmp_path / 'producer.db'}"
+    metadata.create_all(create_engine(url))
+    db = await open_database(url)
+    bus = connect_bus(nats_server.url, prefix)
+    relay = OutboxRelay(db, bus, idle_poll=30.0)
+    db.outbox_written = relay.wake
+    async with collecting(nats_server.url, prefix, "product.created") as received:
+        running = asyncio.create_task(relay.run())
+        try:
+            for n in range(20):
+                async with db.transaction() as tx:
+                    await record_event(tx, ProductCreated(id=n, name="Lamp", price=1, stock=1))
+                await asyncio.sleep(0.002)  # some commits land mid-publish
+            await eventually(lambda: len(received) == 20, timeout=5)
+        finally:
+            relay.stop()
+            await running
+    await bus.close()
+    await db.close()
+    await remove_bus_objects(nats_server.url, prefix)
 
 
 async def test_with_the_broker_down_writes_succeed_and_every_event_arrives_after_it_is_back(

@@ -27,7 +27,6 @@ from tests.support.process import ServiceProcess, peers_env
 from tests.support.servers import RABBITMQ, require_server
 
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
-CONSUMED = ("order.created", "order.approved", "order.rejected", "order.cancelled")
 
 
 @pytest.fixture
@@ -74,7 +73,7 @@ async def test_a_relay_killed_before_marking_sent_causes_a_duplicate_and_still_o
     _, john = await users.post("/users", {"name": "John Doe", "email": "john@example.com"})
     await users.close()
 
-    await orders.start(MICROSHOP_OUTBOX_CRASH_AFTER_PUBLISH="1")
+    await orders.start(MICROSHOP_CRASH_AT="outbox.published")
     api = Api(orders.url)
     status, order = await api.post(
         "/orders", {"user_id": john["id"], "product_id": 1, "quantity": 1}

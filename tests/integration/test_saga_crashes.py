@@ -3,7 +3,7 @@ then restarted: every saga still ends final, no payment is charged twice, stock
 adds up, a rejected order is refunded and only an approved one has a shipment.
 
 Orders runs as its own OS process (`python -m microshop serve orders`) with
-MICROSHOP_ORDERS_CRASH_AT=<step>.<boundary>, beside the other services served
+MICROSHOP_CRASH_AT=<step>.<boundary>, beside the other services served
 in this test. Each boundary is hit MICROSHOP_SOAK_ROUNDS times (2 here, 25 in
 `make soak`). Boundaries run in a few lanes at once, each lane with its own
 peers: order ids restart at 1 in each lane's orders database, and payments,
@@ -77,7 +77,7 @@ class OrdersProcess:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, crash_at: str | None = None) -> None:
-        env = self.env | ({"MICROSHOP_ORDERS_CRASH_AT": crash_at} if crash_at else {})
+        env = self.env | ({"MICROSHOP_CRASH_AT": crash_at} if crash_at else {})
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,

@@ -2,20 +2,18 @@
 shipments and cancellations (internal API), and their public view and progress."""
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from microshop.chassis.outbox import outbox
+from microshop.services.shipping import service
 from microshop.services.shipping.domain import TRACKING_NUMBER
 from microshop.services.shipping.main import ShippingSettings, build_app
 from tests.integration.conftest import DatabaseFactory
 from tests.support.asgi import serving
+from tests.support.db import fetch_rows, outbox_events
 from tests.support.http import Api
 from tests.support.secure import SecureService, beside_users
 
@@ -48,17 +46,13 @@ async def cancel(api: Api, order_id: int) -> tuple[int, Any]:
     return await api.post("/internal/shipments/cancel", {"order_id": order_id})
 
 
-async def outbox_events(database_url: str) -> list[tuple[str, dict[str, Any]]]:
-    """(type, data) of every event the service wrote to its outbox, oldest first."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            rows = (
-                await conn.execute(select(outbox.c.type, outbox.c.body).order_by(outbox.c.seq))
-            ).all()
-    finally:
-        await engine.dispose()
-    return [(row.type, json.loads(row.body)["data"]) for row in rows]
+async def shipment_rows(database_url: str) -> list[dict[str, Any]]:
+    return await fetch_rows(database_url, "SELECT * FROM shipments")
+
+
+def tracking_numbers_drawn(monkeypatch: pytest.MonkeyPatch, numbers: Iterator[str]) -> None:
+    """Makes the service draw `numbers`, in order, as its tracking numbers."""
+    monkeypatch.setattr(service, "new_tracking_number", lambda: next(numbers))
 
 
 async def test_a_shipment_gets_a_tracking_number_and_a_created_event(
@@ -107,6 +101,30 @@ async def test_concurrent_creates_for_one_order_make_one_shipment(
     assert len(await outbox_events(database_url)) == 1
 
 
+async def test_a_tracking_number_drawn_twice_is_drawn_again(
+    shipping: Api, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracking_numbers_drawn(monkeypatch, iter(["MS0000000001", "MS0000000001", "MS0000000002"]))
+    _, first = await ship(shipping, 1)
+    status, second = await ship(shipping, 2)
+    assert (status, second["order_id"], second["tracking_number"]) == (201, 2, "MS0000000002")
+    assert first["tracking_number"] == "MS0000000001"
+    assert [data["tracking_number"] for _, data in await outbox_events(database_url)] == [
+        "MS0000000001",
+        "MS0000000002",
+    ]
+
+
+async def test_a_tracking_number_that_keeps_colliding_fails_and_writes_nothing(
+    shipping: Api, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracking_numbers_drawn(monkeypatch, iter(["MS0000000001"] * 4))
+    await ship(shipping, 1)
+    assert await ship(shipping, 2) == (500, {"error": "Internal server error"})
+    assert [row["order_id"] for row in await shipment_rows(database_url)] == [1]
+    assert len(await outbox_events(database_url)) == 1
+
+
 async def test_the_internal_lookup_finds_the_orders_shipment_or_answers_404(
     shipping: Api,
 ) -> None:
@@ -124,6 +142,7 @@ async def test_an_address_in_nowhere_is_refused_and_nothing_is_written(
 ) -> None:
     assert await ship(shipping, 1, address=address) == (422, {"error": "Shipping refused"})
     assert (await shipping.get("/internal/shipments?order_id=1"))[0] == 404
+    assert await shipment_rows(database_url) == []
     assert await outbox_events(database_url) == []
 
 
@@ -183,6 +202,33 @@ async def test_a_cancel_before_the_create_leaves_a_tombstone_that_the_create_ans
     assert await outbox_events(database_url) == []
 
 
+async def test_concurrent_cancels_cancel_once_and_write_one_event(
+    shipping: Api, database_url: str
+) -> None:
+    _, created = await ship(shipping, 1)
+    replies = await asyncio.gather(*(cancel(shipping, 1) for _ in range(5)))
+    assert {(status, body["id"], body["status"]) for status, body in replies} == {
+        (200, created["id"], "cancelled")
+    }
+    assert [kind for kind, _ in await outbox_events(database_url)] == [
+        "shipment.created",
+        "shipment.cancelled",
+    ]
+
+
+async def test_a_cancel_racing_a_create_leaves_the_order_cancelled(
+    shipping: Api, database_url: str
+) -> None:
+    created, cancelled = await asyncio.gather(ship(shipping, 1), cancel(shipping, 1))
+    assert cancelled[0] == 200
+    assert created[1]["id"] == cancelled[1]["id"]
+    [row] = await shipment_rows(database_url)
+    assert row["status"] == "cancelled"
+    kinds = [kind for kind, _ in await outbox_events(database_url)]
+    # The create either lost to the tombstone (no events) or won and was cancelled.
+    assert kinds in ([], ["shipment.created", "shipment.cancelled"])
+
+
 async def test_an_admin_advances_a_shipment_to_shipped_then_delivered(
     shipping: Api, database_url: str
 ) -> None:
@@ -222,11 +268,32 @@ async def test_advancing_a_missing_shipment_is_a_json_404(shipping: Api) -> None
     ],
 )
 async def test_an_invalid_shipment_request_is_refused_and_nothing_is_written(
-    shipping: Api, body: dict[str, Any]
+    shipping: Api, database_url: str, body: dict[str, Any]
 ) -> None:
     status, error = await shipping.post("/internal/shipments", body)
     assert (status, error["error"]) == (422, "Invalid request")
     assert (await shipping.get("/internal/shipments?order_id=1"))[0] == 404
+    assert await shipment_rows(database_url) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/shipments?offset=100000000000000000000",
+        "/shipments/9223372036854775808",
+        "/shipments?order_id=9223372036854775808",
+        "/internal/shipments?order_id=9223372036854775808",
+        "/shipments/0",
+    ],
+)
+async def test_an_id_or_offset_no_column_can_hold_is_a_json_422(shipping: Api, path: str) -> None:
+    status, error = await shipping.get(path)
+    assert (status, error["error"]) == (422, "Invalid request")
+
+
+async def test_advancing_an_id_no_column_can_hold_is_a_json_422(shipping: Api) -> None:
+    status, error = await shipping.post("/shipments/9223372036854775808/advance")
+    assert (status, error["error"]) == (422, "Invalid request")
 
 
 @pytest.fixture

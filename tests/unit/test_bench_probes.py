@@ -1,4 +1,4 @@
-"""CPU and memory of the processes of a system under test."""
+"""CPU and memory of real processes: a system's tree, and the load generator's own CPU."""
 
 import os
 import signal
@@ -9,9 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from microshop.bench.probes import ProcessGroup, UsageWatch, own_cpu_s, with_descendants
+from microshop.bench.probes import generator_cpu_s
+from microshop.bench.process_cpu import ProcessWatch, PsutilTable, assign_names
 
 PARENT_OF_A_SLEEPER = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); time.sleep(30)"
+BUSY_CHILD = "sum(i * i for i in range(3_000_000))"
 
 
 @pytest.fixture
@@ -20,39 +22,42 @@ def parent_with_child() -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield parent
     finally:
-        for pid in with_descendants([parent.pid])[1:]:
+        children = [pid for pid, ppid in PsutilTable().parents().items() if ppid == parent.pid]
+        for pid in children:
             os.kill(pid, signal.SIGKILL)
         parent.kill()
         parent.wait(timeout=10)
 
 
-def test_a_system_counts_its_processes_children_too(
+def test_a_named_process_counts_its_children_too(
     parent_with_child: subprocess.Popen[bytes],
 ) -> None:
-    pids: list[int] = []
+    table = PsutilTable()
+    named: dict[int, str] = {}
     for _ in range(100):  # the child needs a moment to start
-        pids = with_descendants([parent_with_child.pid])
-        if len(pids) == 2:
+        named = assign_names({parent_with_child.pid: "service"}, table.parents())
+        if len(named) == 2:
             break
         time.sleep(0.05)
-    assert pids[0] == parent_with_child.pid and len(pids) == 2
-    usage = ProcessGroup(lambda: pids).usage()
-    assert usage.processes == 2
-    assert usage.rss_mib > 1
+    assert len(named) == 2 and set(named.values()) == {"service"}
+    watch = ProcessWatch(lambda: {parent_with_child.pid: "service"})
+    memory = watch.memory()
+    assert memory.processes == 2
+    assert memory.rss_bytes > 2**20 and memory.pss_bytes > 0
+    watch.begin()
+    watch.end()
+    assert set(watch.cpu_by_name()) == {"service"}
 
 
 def test_a_process_that_is_gone_is_skipped() -> None:
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait(timeout=10)
-    assert ProcessGroup(lambda: [gone.pid]).usage().processes == 0
+    assert PsutilTable().read(gone.pid) is None
+    assert ProcessWatch(lambda: {gone.pid: "gone"}).memory().processes == 0
 
 
-def test_cpu_is_measured_between_two_samples() -> None:
-    watch = UsageWatch(ProcessGroup(lambda: []))
-    before = own_cpu_s()
-    sum(i * i for i in range(300_000))
-    assert own_cpu_s() > before
-    watch.sample()
-    watch.sample()
-    assert watch.cpu_s == 0.0
-    assert watch.peak_rss_bytes == 0
+def test_the_load_generator_counts_the_children_it_waited_for() -> None:
+    before = generator_cpu_s()
+    subprocess.run([sys.executable, "-c", BUSY_CHILD], check=True)
+    own_and_child = generator_cpu_s() - before
+    assert own_and_child > 0.05  # the child's 3 million squares, not just our wait

@@ -5,6 +5,7 @@ from collections import Counter
 import orjson
 import pytest
 
+from microshop.bench.catalog_names import search_terms
 from microshop.bench.scenarios import (
     Flavour,
     Shop,
@@ -67,9 +68,17 @@ def test_mixed_sends_eight_product_lists_for_every_two_orders() -> None:
     assert kinds_of("mixed") == ("browse", "order")
 
 
-def test_checkout_needs_a_saga_so_it_does_not_run_on_the_chapters_system() -> None:
-    check_scenario("checkout", Flavour.MICROSHOP)
-    with pytest.raises(UnsupportedScenario):
-        check_scenario("checkout", Flavour.SEED)
+def test_search_takes_the_grown_catalogs_terms_in_turn() -> None:
+    urls = [build_request(MICROSHOP, "search", n).url for n in range(len(search_terms()) + 1)]
+    assert urls[0] == f"http://127.0.0.1:8080/api/products?q={search_terms()[0]}"
+    assert len(set(urls)) == len(search_terms()) and urls[-1] == urls[0]
+    assert build_request(MICROSHOP, "search", 0).expect_status == 200
+
+
+def test_checkout_and_search_run_on_microshop_only() -> None:
+    for scenario in ("checkout", "search"):
+        check_scenario(scenario, Flavour.MICROSHOP)
+        with pytest.raises(UnsupportedScenario):
+            check_scenario(scenario, Flavour.SEED)
     with pytest.raises(UnsupportedScenario):
         check_scenario("shopping-spree", Flavour.MICROSHOP)

@@ -5,30 +5,32 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from microshop.services.orders import saga
-from microshop.services.orders.saga import STEPS, Action, CannotCancel, Outcome, Phase
+from microshop.services.orders.saga import Action, CannotCancel, Outcome, Phase, SagaState
+from microshop.services.orders.steps import ORDER_SAGA as PLAN
+
+STEPS = PLAN.names
 
 
-def run(state: saga.SagaState, *events: str) -> list[tuple[Action, str] | None]:
+def run(state: SagaState, *events: str) -> list[tuple[Action, str] | None]:
     seen = []
     for event in events:
-        seen.append(state.next_action())
+        seen.append(PLAN.next_action(state))
         state = {
-            "ok": saga.step_succeeded,
-            "fail": lambda s: saga.step_failed(s, "no"),
-            "timeout": lambda s: saga.step_failed(s, "timeout", outcome_unknown=True),
-            "undone": saga.compensated,
+            "ok": PLAN.step_succeeded,
+            "fail": lambda s: PLAN.step_failed(s, "no"),
+            "timeout": lambda s: PLAN.step_failed(s, "timeout", outcome_unknown=True),
+            "undone": PLAN.compensated,
         }[event](state)
-    seen.append(state.next_action())
+    seen.append(PLAN.next_action(state))
     return seen
 
 
 def test_all_steps_succeeding_approves_the_order_in_the_chapters_order() -> None:
-    state = saga.start()
+    state = PLAN.start()
     actions = []
     while not state.finished:
-        actions.append(state.next_action())
-        state = saga.step_succeeded(state)
+        actions.append(PLAN.next_action(state))
+        state = PLAN.step_succeeded(state)
     assert actions == [(Action.RUN, "payment"), (Action.RUN, "inventory"), (Action.RUN, "shipping")]
     assert state.outcome == Outcome.APPROVED
 
@@ -44,40 +46,40 @@ def test_all_steps_succeeding_approves_the_order_in_the_chapters_order() -> None
 def test_a_failed_step_compensates_exactly_the_steps_before_it_in_reverse(
     failing: str, compensations: list[str]
 ) -> None:
-    state = saga.start()
-    while state.next_action() != (Action.RUN, failing):
-        state = saga.step_succeeded(state)
-    state = saga.step_failed(state, "declined")
+    state = PLAN.start()
+    while PLAN.next_action(state) != (Action.RUN, failing):
+        state = PLAN.step_succeeded(state)
+    state = PLAN.step_failed(state, "declined")
     undone = []
     while not state.finished:
-        action, step = state.next_action()  # type: ignore[misc]
+        action, step = PLAN.next_action(state)  # type: ignore[misc]
         assert action == Action.COMPENSATE
         undone.append(step)
-        state = saga.compensated(state)
+        state = PLAN.compensated(state)
     assert undone == compensations
     assert (state.outcome, state.reason) == (Outcome.REJECTED, "declined")
 
 
 def test_a_step_that_timed_out_is_compensated_too() -> None:
-    state = saga.step_succeeded(saga.start())
-    state = saga.step_failed(state, "inventory unavailable", outcome_unknown=True)
-    assert state.next_action() == (Action.COMPENSATE, "inventory")
+    state = PLAN.step_succeeded(PLAN.start())
+    state = PLAN.step_failed(state, "inventory unavailable", outcome_unknown=True)
+    assert PLAN.next_action(state) == (Action.COMPENSATE, "inventory")
 
 
 def test_cancelling_an_approved_order_undoes_everything_from_shipping_back() -> None:
-    state = saga.start()
+    state = PLAN.start()
     for _ in STEPS:
-        state = saga.step_succeeded(state)
-    state = saga.cancel(state)
-    assert state.next_action() == (Action.COMPENSATE, "shipping")
+        state = PLAN.step_succeeded(state)
+    state = PLAN.cancel(state)
+    assert PLAN.next_action(state) == (Action.COMPENSATE, "shipping")
     assert state.outcome == Outcome.CANCELLED
 
 
 def test_a_rejected_order_cannot_be_cancelled() -> None:
-    rejected = saga.step_failed(saga.start(), "declined")
+    rejected = PLAN.step_failed(PLAN.start(), "declined")
     assert rejected.finished
     with pytest.raises(CannotCancel):
-        saga.cancel(rejected)
+        PLAN.cancel(rejected)
 
 
 class SagaAgainstModel(RuleBasedStateMachine):
@@ -86,18 +88,18 @@ class SagaAgainstModel(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.state = saga.start()
+        self.state = PLAN.start()
         self.in_force: list[str] = []  # applied (or maybe applied) and not yet undone
 
     def _action(self) -> tuple[Action, str] | None:
-        return self.state.next_action()
+        return PLAN.next_action(self.state)
 
     @precondition(lambda self: self.state.phase == Phase.FORWARD)
     @rule()
     def step_succeeds(self) -> None:
         _, step = self._action()  # type: ignore[misc]
         self.in_force.append(step)
-        self.state = saga.step_succeeded(self.state)
+        self.state = PLAN.step_succeeded(self.state)
 
     @precondition(lambda self: self.state.phase == Phase.FORWARD)
     @rule(unknown=st.booleans())
@@ -105,7 +107,7 @@ class SagaAgainstModel(RuleBasedStateMachine):
         _, step = self._action()  # type: ignore[misc]
         if unknown:
             self.in_force.append(step)  # it may have happened: it must be undone
-        self.state = saga.step_failed(self.state, "failed", outcome_unknown=unknown)
+        self.state = PLAN.step_failed(self.state, "failed", outcome_unknown=unknown)
 
     @precondition(lambda self: self.state.phase == Phase.COMPENSATING)
     @rule()
@@ -113,7 +115,7 @@ class SagaAgainstModel(RuleBasedStateMachine):
         _, step = self._action()  # type: ignore[misc]
         assert self.in_force and self.in_force[-1] == step, "compensations run in reverse"
         self.in_force.pop()
-        self.state = saga.compensated(self.state)
+        self.state = PLAN.compensated(self.state)
 
     @precondition(
         lambda self: (
@@ -123,12 +125,12 @@ class SagaAgainstModel(RuleBasedStateMachine):
     )
     @rule()
     def customer_cancels(self) -> None:
-        self.state = saga.cancel(self.state)
+        self.state = PLAN.cancel(self.state)
 
     @precondition(lambda self: self.state.finished)
     @rule()
     def next_order(self) -> None:
-        self.state, self.in_force = saga.start(), []
+        self.state, self.in_force = PLAN.start(), []
 
     @invariant()
     def finished_sagas_are_never_half_done(self) -> None:
@@ -142,7 +144,7 @@ class SagaAgainstModel(RuleBasedStateMachine):
     @invariant()
     def compensation_targets_the_latest_effect(self) -> None:
         if self.state.phase == Phase.COMPENSATING:
-            assert self.in_force and self.state.next_action() == (
+            assert self.in_force and PLAN.next_action(self.state) == (
                 Action.COMPENSATE,
                 self.in_force[-1],
             )

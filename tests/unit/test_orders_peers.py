@@ -4,7 +4,8 @@ from typing import Any
 import pytest
 
 from microshop.chassis.client import Reply, ServiceClient, StaticDiscovery
-from microshop.chassis.errors import ApiError, NotFound
+from microshop.chassis.errors import status_of
+from microshop.contracts.errors import BadUpstream, NotFound
 from microshop.services.orders.peers import fetch_product, fetch_user
 
 
@@ -32,7 +33,7 @@ async def test_a_user_is_read_from_the_users_service_with_the_callers_token() ->
 
 async def test_a_product_price_arrives_as_an_exact_decimal() -> None:
     client = CannedClient(Reply(200, {"id": 1, "name": "Laptop", "price": 999.99, "stock": 10}))
-    product = await fetch_product(client, 1, None)
+    product = await fetch_product(client, 1)
     assert product.price == Decimal("999.99")
     assert client.calls == [("GET", "catalog", "/products/1", None)]
 
@@ -41,14 +42,14 @@ async def test_a_missing_user_or_product_is_a_404_in_the_orders_words() -> None:
     with pytest.raises(NotFound, match="User not found"):
         await fetch_user(CannedClient(Reply(404, {"error": "User not found"})), 9, None)
     with pytest.raises(NotFound, match="Product not found"):
-        await fetch_product(CannedClient(Reply(404, {"error": "gone"})), 9, None)
+        await fetch_product(CannedClient(Reply(404, {"error": "gone"})), 9)
 
 
 @pytest.mark.parametrize(
     "reply", [Reply(403, {"error": "Forbidden"}), Reply(200, {"id": "x"}), Reply(200, None)]
 )
 async def test_an_answer_outside_the_contract_is_a_502_not_a_crash(reply: Reply) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(BadUpstream) as refused:
         await fetch_user(CannedClient(reply), 1, None)
-    assert refused.value.status == 502
-    assert refused.value.extra == {"upstream_status": reply.status}
+    assert status_of(refused.value) == 502
+    assert refused.value.details == {"upstream_status": reply.status}

@@ -11,7 +11,6 @@ from microshop.services.payments.domain import (
     card_last4,
     decide,
     declined,
-    page,
     passes_luhn,
     visible_to,
 )
@@ -90,8 +89,3 @@ def test_a_customer_sees_only_their_own_payments_and_an_admin_all() -> None:
     assert not visible_to(owner_id=7, viewer_id=8, viewer_is_admin=False)
     assert not visible_to(owner_id=None, viewer_id=8, viewer_is_admin=False)
     assert visible_to(owner_id=None, viewer_id=None, viewer_is_admin=True)
-
-
-def test_a_page_is_never_longer_than_one_hundred() -> None:
-    assert page(1000, -5) == page(100, 0)
-    assert (page(10, 20).limit, page(10, 20).offset) == (10, 20)

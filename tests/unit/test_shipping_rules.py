@@ -1,9 +1,14 @@
 import pytest
 
+from microshop.contracts.errors import Conflict, DomainError, Invalid, NotFound
 from microshop.services.shipping.domain import (
     TRACKING_NUMBER,
     CannotAdvance,
+    ShipmentAlreadyShipped,
+    ShipmentChangedMeanwhile,
+    ShipmentNotFound,
     ShipmentStatus,
+    ShippingRefused,
     may_cancel,
     new_tracking_number,
     next_status,
@@ -71,3 +76,20 @@ def test_a_customer_sees_only_their_own_shipments_and_an_admin_all() -> None:
     assert visible_to(owner_id=3, viewer_id=3, viewer_is_admin=False)
     assert not visible_to(owner_id=3, viewer_id=4, viewer_is_admin=False)
     assert visible_to(owner_id=3, viewer_id=None, viewer_is_admin=True)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "message"),
+    [
+        (ShipmentNotFound(), NotFound, "Shipment not found"),
+        (ShippingRefused(), Invalid, "Shipping refused"),
+        (ShipmentAlreadyShipped(), Conflict, "Shipment already shipped"),
+        (ShipmentChangedMeanwhile(), Conflict, "Shipment was changed by another request"),
+        (CannotAdvance(DELIVERED), Conflict, "A delivered shipment cannot advance"),
+    ],
+)
+def test_each_refusal_is_a_kind_the_chassis_answers(
+    error: DomainError, kind: type[DomainError], message: str
+) -> None:
+    assert isinstance(error, kind)
+    assert (error.message, error.details) == (message, {})

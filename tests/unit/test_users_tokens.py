@@ -15,6 +15,7 @@ def _claims(**overrides: object) -> dict[str, object]:
         user_id=7,
         role="customer",
         email="c@example.com",
+        name="Cy",
         issued_at=int(time.time()),
         ttl_seconds=3600,
         issuer=ISSUER,

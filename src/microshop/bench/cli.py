@@ -5,37 +5,57 @@ standard output is one JSON document."""
 import asyncio
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from microshop.bench.scenarios import SCENARIOS, Flavour
+from microshop.bench.scenarios import SCENARIOS
 
 if TYPE_CHECKING:
-    from microshop.bench.compare import Comparison
     from microshop.bench.microshop_system import MicroshopSystem
+    from microshop.bench.report import BenchResult
     from microshop.bench.runner import RunOptions
 
 bench_app = typer.Typer(
     help="Load-test microshop (and compare it with the chapter's system).",
     invoke_without_command=True,
 )
-# Wide enough for the table when the output goes to a file or a pipe.
-out = Console(highlight=False, width=max(Console().width, 120))
+# Wide enough for the tables when the output goes to a file or a pipe.
+out = Console(highlight=False, width=max(Console().width, 140))
 err = Console(stderr=True, highlight=False)
 
+DATABASES = ("sqlite", "postgres")
 Scenario = Annotated[str, typer.Option(help=f"one of {', '.join(SCENARIOS)}")]
 Duration = Annotated[float, typer.Option(help="measured seconds (max 600)")]
 Warmup = Annotated[float, typer.Option(help="unmeasured seconds of load first (max 60)")]
+Engine = Annotated[
+    str | None,
+    typer.Option(help="wrk or aiohttp (default: wrk where installed; open loop: aiohttp)"),
+]
+Database = Annotated[
+    str, typer.Option("--db", help="sqlite, or postgres: the machine's, a database per service")
+]
+Products = Annotated[
+    int | None, typer.Option(help="import this many products first (max 1,000,000)")
+]
 
 
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(1)
+
+
+def _print_run(result: "BenchResult") -> None:
+    from microshop.bench.console import cpu_table, notes
+
+    out.print(cpu_table(result))
+    for line in notes(result):
+        out.print(line)
 
 
 @bench_app.callback(invoke_without_command=True)
@@ -52,6 +72,9 @@ def bench(
     users: Annotated[int, typer.Option(help="registered users whose tokens place orders")] = 16,
     checkout_wait: Annotated[float, typer.Option(help="checkout: Prefer: wait=N seconds")] = 10.0,
     drain: Annotated[float, typer.Option(help="seconds to wait for sagas after the load")] = 30.0,
+    engine: Engine = None,
+    db: Database = "sqlite",
+    products: Products = None,
     url: Annotated[
         str | None, typer.Option(help="a running system's gateway instead of starting one")
     ] = None,
@@ -63,6 +86,7 @@ def bench(
     """Run one scenario against microshop (started here unless --url is given)."""
     if ctx.invoked_subcommand is not None:
         return
+    from microshop.bench.engines import choose_engine
     from microshop.bench.load import InvalidPlan, LoadPlan, require_loopback
     from microshop.bench.runner import RunOptions
 
@@ -80,49 +104,73 @@ def bench(
             raise InvalidPlan("warm-up must be in [0, 60] s")
         if not 1 <= users <= 1000:
             raise InvalidPlan("users must be in [1, 1000]")
+        _check_db_and_products(db, products, attached=url is not None)
+        choose_engine(engine, plan, scenario)
         if url is not None:
             url = require_loopback(url)
     except InvalidPlan as exc:
         raise _fail(str(exc)) from None
-    options = RunOptions(scenario, plan, warmup, users, checkout_wait, drain)
-    _run_one(options, url, data_dir.resolve() if data_dir else None)
+    options = RunOptions(scenario, plan, warmup, users, checkout_wait, drain, engine)
+    _run_one(options, url, data_dir.resolve() if data_dir else None, db, products)
 
 
-def _run_one(options: "RunOptions", url: str | None, data_dir: Path | None) -> None:
-    from microshop.bench.console import live_progress, notes, results_table
-    from microshop.bench.microshop_system import SystemFailed, attached_system, started_microshop
-    from microshop.bench.prepare import PreparationFailed
-    from microshop.bench.runner import Target, run_benchmark
+def _check_db_and_products(db: str, products: int | None, attached: bool) -> None:
+    from microshop.bench.growth import MAX_PRODUCTS
+    from microshop.bench.load import InvalidPlan
 
-    def run(target: Target) -> None:
+    if db not in DATABASES:
+        raise InvalidPlan(f"--db must be one of {', '.join(DATABASES)}")
+    if attached and db != "sqlite":
+        raise InvalidPlan("--db starts a system: it does not go with --url")
+    if products is not None and not 1 <= products <= MAX_PRODUCTS:
+        raise InvalidPlan(f"products must be in [1, {MAX_PRODUCTS:,}]")
+
+
+@contextmanager
+def _started(db: str) -> Iterator["MicroshopSystem"]:
+    """A microshop of our own in a temporary data dir, on PostgreSQL if asked."""
+    from microshop.bench.microshop_system import started_microshop
+    from microshop.bench.postgres import bench_databases
+
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="microshop-bench-")))
+        databases = stack.enter_context(bench_databases()) if db == "postgres" else None
+        err.print(
+            "starting microshop (microshop up --detach, MICROSHOP_RATE_LIMIT=off"
+            + (", every service on PostgreSQL)" if databases else ")")
+        )
+        yield stack.enter_context(started_microshop(work / "data", databases))
+
+
+def _run_one(
+    options: "RunOptions", url: str | None, data_dir: Path | None, db: str, products: int | None
+) -> None:
+    from microshop.bench.compare import PHASE_FAILURES, microshop_target
+    from microshop.bench.console import live_progress, results_table
+    from microshop.bench.growth import grow_catalog
+    from microshop.bench.microshop_system import attached_system
+    from microshop.bench.runner import run_benchmark
+
+    def run(system: "MicroshopSystem") -> None:
+        name = "microshop (postgres)" if system.on_postgres else "microshop"
+        target = microshop_target(system, f"{name} +{products:,} products" if products else name)
+        if products:
+            err.print(f"importing {products:,} products")
+            took = asyncio.run(grow_catalog(target.url, target.admin_password, products))
+            err.print(f"imported {products:,} products in {took:.1f} s")
         with live_progress(err, f"{target.name} {options.scenario}") as hook:
             result = asyncio.run(run_benchmark(target, options, hook))
         out.print(results_table([result]))
-        for line in notes(result):
-            out.print(line)
+        _print_run(result)
         typer.echo(result.json_line())
-
-    def target_of(system: "MicroshopSystem") -> Target:
-        return Target(
-            "microshop",
-            system.url,
-            Flavour.MICROSHOP,
-            system.pids,
-            system.rate_limit,
-            system.sagas_url(),
-            system.up_s,
-            system.admin_password,
-        )
 
     try:
         if url is not None:
-            run(target_of(attached_system(url, data_dir)))
+            run(attached_system(url, data_dir))
             return
-        with tempfile.TemporaryDirectory(prefix="microshop-bench-") as work:
-            err.print("starting microshop (microshop up --detach, MICROSHOP_RATE_LIMIT=off)")
-            with started_microshop(Path(work) / "data") as system:
-                run(target_of(system))
-    except (SystemFailed, PreparationFailed, OSError) as exc:
+        with _started(db) as system:
+            run(system)
+    except PHASE_FAILURES as exc:
         raise _fail(str(exc)) from None
 
 
@@ -135,44 +183,51 @@ def compare(
     half_rate: Annotated[
         bool, typer.Option(help="also run order open-loop at half microshop's max rate")
     ] = True,
+    engine: Engine = None,
+    db: Annotated[
+        str, typer.Option("--db", help="postgres: also run order on microshop on PostgreSQL")
+    ] = "sqlite",
+    products: Annotated[
+        int | None,
+        typer.Option(help="then import this many products and run browse, search, order"),
+    ] = None,
 ) -> None:
-    """The chapter's system, then microshop, the same scenarios: both rows and ratios.
+    """The chapter's system, then microshop, the same scenarios: both rows and the targets.
 
     The chapter's system comes from ../shared/bench/seed-baseline (or
     $MICROSHOP_SEED_BASELINE); only one system runs at a time."""
-    from microshop.bench.compare import CompareOptions, run_comparison
-    from microshop.bench.console import live_progress, notes, results_table
-    from microshop.bench.microshop_system import SystemFailed
-    from microshop.bench.prepare import PreparationFailed
+    from microshop.bench.compare import PHASE_FAILURES, CompareOptions, run_comparison
+    from microshop.bench.console import live_progress, results_table, targets_table
+    from microshop.bench.engines import choose_engine
+    from microshop.bench.load import InvalidPlan, LoadPlan
     from microshop.bench.seed import SeedFailed
+    from microshop.bench.targets import evaluate
 
     wanted = tuple(s.strip() for s in scenarios.split(",") if s.strip())
     if not wanted or any(s not in SCENARIOS for s in wanted):
         raise _fail(f"scenarios must be among {', '.join(SCENARIOS)}")
-    options = CompareOptions(wanted, duration, warmup, checkout, half_rate)
+    try:
+        _check_db_and_products(db, products, attached=False)
+        choose_engine(engine, LoadPlan(duration_s=duration), "order")
+    except InvalidPlan as exc:
+        raise _fail(str(exc)) from None
+    options = CompareOptions(
+        wanted, duration, warmup, checkout, half_rate, engine=engine, db=db, products=products
+    )
     with tempfile.TemporaryDirectory(prefix="microshop-compare-") as logs:
         try:
             comparison = run_comparison(
                 options, err.print, lambda title: live_progress(err, title), Path(logs) / "seed.log"
             )
-        except (SeedFailed, SystemFailed, PreparationFailed, OSError) as exc:
+        except (SeedFailed, *PHASE_FAILURES) as exc:
             raise _fail(str(exc)) from None
-    results = [*comparison.seed.values(), *comparison.microshop.values()]
+    results = comparison.results()
     out.print(results_table(results, "microshop bench compare"))
-    out.print(_ratios(comparison))
     for result in results:
-        for line in notes(result):
-            out.print(line)
-    if comparison.seed_note:
-        out.print(f"[bold yellow]{escape(comparison.seed_note)}[/]")
-    typer.echo(json.dumps(comparison.to_json(), separators=(",", ":")))
-
-
-def _ratios(comparison: "Comparison") -> Table:
-    table = Table(title="targets")
-    for column in ("target", "measured", "met"):
-        table.add_column(column)
-    for text, measured, met in comparison.targets():
-        mark = "-" if met is None else ("[green]yes[/]" if met else "[red]no[/]")
-        table.add_row(text, measured, mark)
-    return table
+        _print_run(result)
+    targets = evaluate(comparison)
+    out.print(targets_table(targets))
+    for note in filter(None, [comparison.seed_note, *comparison.notes]):
+        out.print(f"[bold yellow]{escape(note)}[/]")
+    document = {**comparison.to_json(), "targets": [target.to_json() for target in targets]}
+    typer.echo(json.dumps(document, separators=(",", ":")))

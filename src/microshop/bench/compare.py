@@ -1,96 +1,37 @@
 """Side by side: the chapter's system, then microshop, the same scenarios against each,
-one system running at a time; then the ratios and the issue's targets."""
+one system running at a time. Then, when asked: microshop's rows with a grown catalog
+(--products N, on the same system), and microshop again on PostgreSQL (--db postgres).
+The targets: targets.py."""
 
 import asyncio
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from microshop.bench.comparison import Comparison
+from microshop.bench.growth import grow_catalog
 from microshop.bench.load import LoadPlan
-from microshop.bench.microshop_system import started_microshop
+from microshop.bench.microshop_system import MicroshopSystem, SystemFailed, started_microshop
+from microshop.bench.postgres import PostgresFailed, bench_databases
+from microshop.bench.prepare import PreparationFailed
 from microshop.bench.report import BenchResult
-from microshop.bench.runner import ProgressHook, RunOptions, Target, run_benchmark
+from microshop.bench.runner import RunOptions, Target, run_benchmark
 from microshop.bench.scenarios import Flavour
 from microshop.bench.seed import find_seed_baseline, started_seed, why_not_runnable
+from microshop.bench.wrk_engine import WrkFailed
 
 # The chapter's numbers in docs/performance.md were taken at these concurrencies.
-DEFAULT_CONCURRENCY = {"order": 16, "browse": 32, "checkout": 16, "mixed": 32}
-RAMP_UP_S = 5.0
+DEFAULT_CONCURRENCY = {"order": 16, "browse": 32, "checkout": 16, "mixed": 32, "search": 8}
+# With a grown catalog: reads at c=8, where their latency is the target; orders as before.
+GROWN_CONCURRENCY = {"browse": 8, "search": 8, "order": 16}
 SEED_RATE_LIMIT = "none (the chapter's nginx config has no limit_req)"
+# What an optional phase may fail with, and the comparison still print its other rows.
+PHASE_FAILURES = (SystemFailed, PreparationFailed, PostgresFailed, WrkFailed, OSError)
 
 Say = Callable[[str], None]
 ProgressFor = Callable[[str], Any]  # title -> context manager yielding a ProgressHook
-
-
-@dataclass
-class Comparison:
-    seed: dict[str, BenchResult] = field(default_factory=dict)
-    microshop: dict[str, BenchResult] = field(default_factory=dict)
-    seed_note: str | None = None
-
-    def ratio(self, ours: str, theirs: str) -> float | None:
-        if ours not in self.microshop or theirs not in self.seed:
-            return None
-        base = self.seed[theirs].ok_per_s
-        return round(self.microshop[ours].ok_per_s / base, 2) if base else None
-
-    def targets(self) -> list[tuple[str, str, bool | None]]:
-        """(target, measured, met) for each of the issue's targets that was measured."""
-        found: list[tuple[str, str, bool | None]] = []
-
-        def ratio_target(text: str, ours: str, theirs: str, goal: float) -> None:
-            value = self.ratio(ours, theirs)
-            if value is not None:
-                found.append((text, f"{value:.2f}x", value >= goal))
-
-        ratio_target("order >= 6x the chapter's orders/s", "order", "order", 6)
-        ratio_target("checkout sagas/s >= 3x the chapter's orders/s", "checkout", "order", 3)
-        ratio_target("browse >= 8x the chapter's product-list rate", "browse", "browse", 8)
-        if (order := self.microshop.get("order")) and order.sagas:
-            found.append(("sagas keep up with orders", *sagas_kept_up(order)))
-        if half := self.microshop.get("order@half"):
-            p99 = half.kinds[0].latency_ms["p99"]
-            found.append(("order p99 at half the max rate <= 15 ms", f"{p99:.1f} ms", p99 <= 15))
-        if first := next(iter(self.microshop.values()), None):
-            if first.up_s is not None:
-                found.append(("up to all-healthy <= 10 s", f"{first.up_s:.1f} s", first.up_s <= 10))
-            peak = max(
-                (r.memory.rss_mib_under_load for r in self.microshop.values() if r.memory),
-                default=None,
-            )
-            if peak is not None:
-                found.append(("whole-system RSS < 1 GiB", f"{peak:,.0f} MiB", peak < 1024))
-        return found
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tool": "microshop bench compare",
-            "seed": {name: result.to_json() for name, result in self.seed.items()},
-            "microshop": {name: result.to_json() for name, result in self.microshop.items()},
-            "seed_note": self.seed_note,
-            "targets": [
-                {"target": text, "measured": measured, "met": met}
-                for text, measured, met in self.targets()
-            ],
-        }
-
-
-def sagas_kept_up(order: BenchResult) -> tuple[str, bool]:
-    """Kept up: after the ramp-up (a closed loop first fills its pipeline of sagas), the
-    unfinished sagas grew by less than one second of orders, and all of them finished
-    within the drain time after the load."""
-    assert order.sagas is not None
-    samples, drained = order.sagas.samples, order.sagas.drained_after_s
-    settled = [count for at, count in samples[:-1] if at >= RAMP_UP_S] or [samples[0][1]]
-    grew = samples[-1][1] - settled[0] if samples else 0
-    measured = (
-        f"{grew:+d} unfinished after the first {RAMP_UP_S:g} s "
-        f"(1 s of orders: {order.ok_per_s:.0f}), "
-        + (f"all done {drained:g} s after" if drained is not None else "not all done after")
-    )
-    return measured, grew <= max(order.ok_per_s, 1) and drained is not None
 
 
 @dataclass(frozen=True)
@@ -101,17 +42,32 @@ class CompareOptions:
     checkout: bool = True
     half_rate: bool = True
     users: int = 16
+    engine: str | None = None
+    db: str = "sqlite"
+    products: int | None = None
 
 
-def _options(scenario: str, options: CompareOptions, **plan: Any) -> RunOptions:
-    plan.setdefault("concurrency", DEFAULT_CONCURRENCY[scenario])
+def _options(
+    scenario: str, options: CompareOptions, concurrency: int | None = None, **plan: Any
+) -> RunOptions:
     timeout = 20.0 if scenario == "checkout" else 10.0
     return RunOptions(
         scenario,
-        LoadPlan(duration_s=options.duration_s, timeout_s=timeout, **plan),
+        LoadPlan(
+            duration_s=options.duration_s,
+            concurrency=concurrency or DEFAULT_CONCURRENCY[scenario],
+            timeout_s=timeout,
+            **plan,
+        ),
         warmup_s=options.warmup_s,
         users=options.users,
+        engine=options.engine,
     )
+
+
+def _run(target: Target, options: RunOptions, progress_for: ProgressFor, title: str) -> BenchResult:
+    with progress_for(title) as hook:
+        return asyncio.run(run_benchmark(target, options, hook))
 
 
 def _run_seed(
@@ -130,18 +86,45 @@ def _run_seed(
     say(f"starting the chapter's system from {seed_dir} (log: {log})")
     with started_seed(seed_dir, log) as seed:
         target = Target(
-            "seed-baseline", seed.url, Flavour.SEED, seed.pids, SEED_RATE_LIMIT, up_s=seed.up_s
+            "seed-baseline", seed.url, Flavour.SEED, seed.processes, SEED_RATE_LIMIT, up_s=seed.up_s
         )
         for scenario in options.scenarios:
-            if scenario == "checkout":
+            if scenario in ("checkout", "search"):
                 continue
-            with progress_for(f"seed-baseline {scenario}") as hook:
-                comparison.seed[scenario] = _run(target, _options(scenario, options), hook)
+            run = _options(scenario, options)
+            comparison.seed[scenario] = _run(target, run, progress_for, f"seed {scenario}")
     say("stopped the chapter's system")
 
 
-def _run(target: Target, options: RunOptions, hook: ProgressHook) -> BenchResult:
-    return asyncio.run(run_benchmark(target, options, hook))
+def microshop_target(system: MicroshopSystem, name: str = "microshop") -> Target:
+    return Target(
+        name,
+        system.url,
+        Flavour.MICROSHOP,
+        system.processes,
+        system.rate_limit,
+        system.sagas_url(),
+        system.up_s,
+        system.admin_password,
+    )
+
+
+def _grow(
+    comparison: Comparison,
+    target: Target,
+    options: CompareOptions,
+    say: Say,
+    progress_for: ProgressFor,
+) -> None:
+    count = options.products or 0
+    say(f"importing {count:,} products (POST /api/products/import, 1,000 a request)")
+    took = asyncio.run(grow_catalog(target.url, target.admin_password, count))
+    say(f"imported {count:,} products in {took:.1f} s")
+    comparison.growth_products = count
+    grown = replace(target, name=f"microshop +{count:,} products")
+    for scenario, concurrency in GROWN_CONCURRENCY.items():
+        run = _options(scenario, options, concurrency)
+        comparison.growth[scenario] = _run(grown, run, progress_for, f"{grown.name} {scenario}")
 
 
 def _run_microshop(
@@ -150,31 +133,43 @@ def _run_microshop(
     with tempfile.TemporaryDirectory(prefix="microshop-bench-") as work:
         say("starting microshop (microshop up --detach, MICROSHOP_RATE_LIMIT=off)")
         with started_microshop(Path(work) / "data") as system:
-            target = Target(
-                "microshop",
-                system.url,
-                Flavour.MICROSHOP,
-                system.pids,
-                system.rate_limit,
-                system.sagas_url(),
-                system.up_s,
-                system.admin_password,
-            )
-            wanted = [
-                *options.scenarios,
-                *(["checkout"] if options.checkout and "checkout" not in options.scenarios else []),
-            ]
-            for scenario in wanted:
-                with progress_for(f"microshop {scenario}") as hook:
-                    comparison.microshop[scenario] = _run(target, _options(scenario, options), hook)
+            target = microshop_target(system)
+            checkout = ["checkout"] if options.checkout else []
+            for scenario in dict.fromkeys([*options.scenarios, *checkout]):
+                run = _options(scenario, options)
+                comparison.microshop[scenario] = _run(
+                    target, run, progress_for, f"microshop {scenario}"
+                )
             order = comparison.microshop.get("order")
             if options.half_rate and order and order.ok_per_s > 0:
                 rate = round(order.ok_per_s / 2, 1)
-                with progress_for(f"microshop order at {rate:g}/s") as hook:
-                    comparison.microshop["order@half"] = _run(
-                        target, _options("order", options, rate=rate), hook
-                    )
+                run = _options("order", options, rate=rate)
+                title = f"microshop order at {rate:g}/s"
+                comparison.microshop["order@half"] = _run(target, run, progress_for, title)
+            if options.products:
+                try:
+                    _grow(comparison, target, options, say, progress_for)
+                except PHASE_FAILURES as exc:
+                    comparison.notes.append(f"the grown catalog was not measured: {exc}")
         say("stopped microshop")
+
+
+def _run_on_postgres(
+    comparison: Comparison, options: CompareOptions, say: Say, progress_for: ProgressFor
+) -> None:
+    say("starting microshop on PostgreSQL (a fresh database per service)")
+    try:
+        with (
+            bench_databases() as databases,
+            tempfile.TemporaryDirectory(prefix="microshop-bench-") as work,
+            started_microshop(Path(work) / "data", databases) as system,
+        ):
+            target = microshop_target(system, "microshop (postgres)")
+            run = _options("order", options)
+            comparison.postgres["order"] = _run(target, run, progress_for, f"{target.name} order")
+    except PHASE_FAILURES as exc:
+        comparison.notes.append(f"microshop on PostgreSQL was not measured: {exc}")
+    say("stopped microshop on PostgreSQL; dropped its databases")
 
 
 def run_comparison(
@@ -183,4 +178,6 @@ def run_comparison(
     comparison = Comparison()
     _run_seed(comparison, options, say, progress_for, log)
     _run_microshop(comparison, options, say, progress_for)
+    if options.db == "postgres":
+        _run_on_postgres(comparison, options, say, progress_for)
     return comparison

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from microshop.bench.probes import with_descendants
+from microshop.bench.postgres import BenchDatabases
+from microshop.bench.shared_servers import postgres_backends
 from microshop.runtime.ports import is_port_free
 from microshop.runtime.state import RunPaths, read_state
 
@@ -36,13 +37,22 @@ class MicroshopSystem:
     rate_limit: str
     # Seconds from `microshop up` to every process healthy; None when not started here.
     up_s: float | None = None
+    # --db postgres: the databases in the machine's PostgreSQL that its services use.
+    databases: tuple[str, ...] = ()
 
-    def pids(self) -> list[int]:
+    @property
+    def on_postgres(self) -> bool:
+        return bool(self.databases)
+
+    def processes(self) -> dict[int, str]:
+        """The supervisor and every process in state.json, by name (read again each
+        time: a restarted service has a new pid); its PostgreSQL backends if any."""
         state = read_state(RunPaths(self.data_dir)) if self.data_dir else None
         if state is None:
-            return []
-        recorded = [p.pid for p in state.processes.values() if p.pid]
-        return with_descendants([state.supervisor_pid, *recorded])
+            return {}
+        named = {p.pid: name for name, p in state.processes.items() if p.pid}
+        backends = postgres_backends(self.databases) if self.databases else {}
+        return {**backends, state.supervisor_pid: "supervisor", **named}
 
     def sagas_url(self) -> str | None:
         state = read_state(RunPaths(self.data_dir)) if self.data_dir else None
@@ -91,11 +101,14 @@ def _microshop(args: list[str], env: dict[str, str], timeout: float) -> str:
 
 
 @contextmanager
-def started_microshop(data_dir: Path) -> Iterator[MicroshopSystem]:
-    """`microshop up --detach`, timed to all-healthy; `microshop down` on the way out."""
+def started_microshop(
+    data_dir: Path, databases: BenchDatabases | None = None
+) -> Iterator[MicroshopSystem]:
+    """`microshop up --detach`, timed to all-healthy; `microshop down` on the way out.
+    `databases`: one per service in PostgreSQL (None: SQLite files in the data dir)."""
     password = secrets.token_urlsafe(18)
     env = {**os.environ, "MICROSHOP_RATE_LIMIT": "off", "MICROSHOP_ADMIN_PASSWORD": password}
-    env["NO_COLOR"] = "1"
+    env.update({"NO_COLOR": "1", **(databases.env if databases else {})})
     port = free_port()
     args = ["up", "--detach", "--data-dir", str(data_dir), "--port", str(port)]
     args += ["--service-port-base", str(free_port_base())]
@@ -103,7 +116,14 @@ def started_microshop(data_dir: Path) -> Iterator[MicroshopSystem]:
     try:
         _microshop(args, env, UP_TIMEOUT_S)
         up_s = time.perf_counter() - began
-        yield MicroshopSystem(f"http://127.0.0.1:{port}", data_dir, password, RATE_LIMIT_OFF, up_s)
+        yield MicroshopSystem(
+            f"http://127.0.0.1:{port}",
+            data_dir,
+            password,
+            RATE_LIMIT_OFF,
+            up_s,
+            tuple(databases.names.values()) if databases else (),
+        )
     finally:
         if RunPaths(data_dir).state_file.exists():
             _microshop(["down", "--data-dir", str(data_dir)], env, DOWN_TIMEOUT_S)

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 import aiohttp
+import orjson
 
 from microshop.bench.scenarios import Flavour, Shop
 
@@ -22,26 +23,40 @@ class PreparationFailed(RuntimeError):
     pass
 
 
-async def _call(
+async def call_api(
     session: aiohttp.ClientSession,
     method: str,
     url: str,
-    payload: dict[str, Any] | None = None,
+    payload: Any = None,
     token: str | None = None,
     expect: int = 200,
 ) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with session.request(method, url, json=payload, headers=headers) as response:
-        body = await response.json(content_type=None)
-        if response.status != expect:
-            raise PreparationFailed(f"{method} {url} answered {response.status}: {body}")
-        return body
+    try:
+        async with session.request(method, url, json=payload, headers=headers) as response:
+            text = await response.text()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise PreparationFailed(f"{method} {url} failed: {exc!r}") from exc
+    if response.status != expect:
+        raise PreparationFailed(f"{method} {url} answered {response.status}: {text[:500]}")
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise PreparationFailed(f"{method} {url} answered no JSON: {text[:500]}") from exc
 
 
-async def _token(session: aiohttp.ClientSession, url: str, email: str, password: str) -> str:
-    login = {"email": email, "password": password}
-    reply = await _call(session, "POST", f"{url}/api/auth/token", login)
+async def login(session: aiohttp.ClientSession, url: str, email: str, password: str) -> str:
+    credentials = {"email": email, "password": password}
+    reply = await call_api(session, "POST", f"{url}/api/auth/token", credentials)
     return str(reply["access_token"])
+
+
+async def admin_login(session: aiohttp.ClientSession, url: str, password: str | None) -> str:
+    if password is None:
+        raise PreparationFailed(
+            "the admin password is unknown: set MICROSHOP_ADMIN_PASSWORD or give --data-dir"
+        )
+    return await login(session, url, ADMIN_EMAIL, password)
 
 
 async def _register(
@@ -50,8 +65,8 @@ async def _register(
     email, password = f"bench-{tag}-{number}@example.com", f"bench-{tag}-pw-{number}"
     async with gate:
         user = {"name": f"Bench user {number}", "email": email, "password": password}
-        await _call(session, "POST", f"{url}/api/users", user, expect=201)
-        return await _token(session, url, email, password)
+        await call_api(session, "POST", f"{url}/api/users", user, expect=201)
+        return await login(session, url, email, password)
 
 
 async def prepare_microshop(
@@ -61,13 +76,9 @@ async def prepare_microshop(
     users: int,
     checkout_wait_s: float,
 ) -> Shop:
-    if admin_password is None:
-        raise PreparationFailed(
-            "the admin password is unknown: set MICROSHOP_ADMIN_PASSWORD or give --data-dir"
-        )
-    admin = await _token(session, url, ADMIN_EMAIL, admin_password)
+    admin = await admin_login(session, url, admin_password)
     product = {"name": "Bench widget", "price": BENCH_PRICE, "stock": BENCH_STOCK}
-    created = await _call(session, "POST", f"{url}/api/products", product, admin, expect=201)
+    created = await call_api(session, "POST", f"{url}/api/products", product, admin, expect=201)
     tag, gate = secrets.token_hex(4), asyncio.Semaphore(REGISTER_AT_ONCE)
     tokens = await asyncio.gather(*(_register(session, url, tag, n, gate) for n in range(users)))
     return Shop(

@@ -30,9 +30,23 @@ class KindReport:
 
 
 @dataclass(frozen=True)
+class ProcessCpu:
+    """One named process of the system (with its descendants) over the measured window:
+    `share` of the system's CPU (0-1); `rss_mib` at its peak."""
+
+    name: str
+    cpu_s: float
+    cores: float
+    share: float
+    us_per_ok: float | None
+    rss_mib: float
+
+
+@dataclass(frozen=True)
 class CpuReport:
     """CPU seconds over the measured window; `cores` = seconds / window (1.0 = one core).
-    `other_cores`: what else kept this machine's cores busy meanwhile (other programs)."""
+    `system_*` sums `processes`; `other_cores`: what else kept this machine's cores
+    busy meanwhile (other programs)."""
 
     system_s: float
     system_cores: float
@@ -40,6 +54,7 @@ class CpuReport:
     generator_s: float
     generator_cores: float
     other_cores: float = 0.0
+    processes: list[ProcessCpu] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,12 +95,15 @@ class BenchResult:
     errors: int
     kinds: list[KindReport]
     rate_limit: str
+    # "hdr" or "exact" (the aiohttp engine's percentiles), "wrk" (wrk's own histogram)
     histogram: str
     cpu: CpuReport
     memory: MemoryReport | None
     up_s: float | None
     sagas: SagaReport | None
     capped: bool
+    engine: str = "aiohttp"
+    engine_note: str | None = None
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     host: str = field(default_factory=socket.gethostname)
     cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -114,17 +132,45 @@ def kind_reports(kinds: dict[str, KindStats], measured_s: float) -> list[KindRep
     return [KindReport.of(kind, stats, measured_s) for kind, stats in kinds.items()]
 
 
+def _per_ok_us(cpu_s: float, ok: int) -> float | None:
+    return round(cpu_s / ok * 1_000_000, 1) if ok else None
+
+
+def process_rows(
+    cpu_by_name: dict[str, float], rss_by_name: dict[str, int], measured_s: float, ok: int
+) -> list[ProcessCpu]:
+    """One row per named process, the busiest first."""
+    window, total = max(measured_s, 1e-9), sum(cpu_by_name.values())
+    return [
+        ProcessCpu(
+            name,
+            round(cpu_s, 3),
+            round(cpu_s / window, 3),
+            round(cpu_s / total, 3) if total else 0.0,
+            _per_ok_us(cpu_s, ok),
+            round(rss_by_name.get(name, 0) / 2**20, 1),
+        )
+        for name, cpu_s in sorted(cpu_by_name.items(), key=lambda item: -item[1])
+    ]
+
+
 def cpu_report(
-    system_s: float, generator_s: float, machine_s: float, measured_s: float, ok: int
+    processes: list[ProcessCpu],
+    generator_s: float,
+    machine_s: float,
+    measured_s: float,
+    ok: int,
 ) -> CpuReport:
     window = max(measured_s, 1e-9)
+    system_s = sum(process.cpu_s for process in processes)
     return CpuReport(
         round(system_s, 2),
         round(system_s / window, 2),
-        round(system_s / ok * 1_000_000, 1) if ok else None,
+        _per_ok_us(system_s, ok),
         round(generator_s, 2),
         round(generator_s / window, 2),
         round(max(machine_s - system_s - generator_s, 0.0) / window, 2),
+        processes,
     )
 
 

@@ -1,36 +1,34 @@
-"""One benchmark run against one system: prepare, warm up, load while sampling CPU,
-memory and unfinished sagas, then wait for the sagas to drain."""
+"""One benchmark run against one system: prepare, warm up (a separate, unmeasured run
+of the same engine), load while sampling each process's CPU and memory and the
+unfinished sagas, then wait for the sagas to drain."""
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import aiohttp
 
+from microshop.bench.engines import Engine, choose_engine, open_engine
 from microshop.bench.histogram import hdr_available
-from microshop.bench.load import LoadPlan, Recorder, new_session, run_load
+from microshop.bench.load import LoadPlan, Recorder
+from microshop.bench.measured import Measured, Tick
 from microshop.bench.prepare import prepare_microshop, seed_shop
-from microshop.bench.probes import (
-    ProcessGroup,
-    SagaWatch,
-    UsageWatch,
-    machine_busy_s,
-    own_cpu_s,
-)
+from microshop.bench.probes import SagaWatch, generator_cpu_s, machine_busy_s
+from microshop.bench.process_cpu import Memory, ProcessWatch
 from microshop.bench.report import (
     BenchResult,
     MemoryReport,
     SagaReport,
     cpu_report,
-    kind_reports,
     plan_fields,
+    process_rows,
 )
-from microshop.bench.scenarios import Flavour, Shop, check_scenario, kinds_of
+from microshop.bench.scenarios import Flavour, Shop, check_scenario
 
-# phase ("warm-up" or "measuring"), live counters, seconds elapsed, seconds planned
-ProgressHook = Callable[[str, Recorder, float, float], None]
-PROGRESS_EVERY_S = 0.5
+# phase ("warm-up" or "measuring"), live counters (None with wrk), seconds elapsed, planned
+ProgressHook = Callable[[str, Recorder | None, float, float], None]
+CONTROL_TIMEOUT_S = 30.0
+MIB = 2**20
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,8 @@ class Target:
     name: str
     url: str
     flavour: Flavour
-    pids: Callable[[], list[int]]
+    # root pid -> process name, looked up again during the run
+    processes: Callable[[], dict[int, str]]
     rate_limit: str
     sagas_url: str | None = None
     up_s: float | None = None
@@ -55,6 +54,8 @@ class RunOptions:
     users: int = 16
     checkout_wait_s: float = 10.0
     drain_s: float = 30.0
+    # "wrk", "aiohttp" or None: the default (engines.choose_engine)
+    engine: str | None = None
 
 
 async def _shop(session: aiohttp.ClientSession, target: Target, options: RunOptions) -> Shop:
@@ -65,94 +66,92 @@ async def _shop(session: aiohttp.ClientSession, target: Target, options: RunOpti
     )
 
 
-async def _ticker(hook: ProgressHook, phase: str, recorder: Recorder, planned_s: float) -> None:
-    began = asyncio.get_running_loop().time()
-    while True:
-        hook(phase, recorder, asyncio.get_running_loop().time() - began, planned_s)
-        await asyncio.sleep(PROGRESS_EVERY_S)
+def _tick(progress: ProgressHook | None, phase: str) -> Tick | None:
+    if progress is None:
+        return None
+    return lambda recorder, elapsed, planned: progress(phase, recorder, elapsed, planned)
 
 
-async def _load_with_progress(
-    session: aiohttp.ClientSession,
+async def _measure(
+    engine: Engine,
     shop: Shop,
     options: RunOptions,
-    plan: LoadPlan,
-    phase: str,
+    watch: ProcessWatch,
+    sagas: SagaWatch | None,
+    control: aiohttp.ClientSession,
     progress: ProgressHook | None,
-) -> tuple[Recorder, float, bool]:
-    recorder = Recorder(kinds_of(options.scenario))
-    ticker = (
-        asyncio.create_task(_ticker(progress, phase, recorder, plan.duration_s))
-        if progress
-        else None
-    )
+) -> Measured:
+    """The measured load, with the process and saga samplers running beside it."""
+    watch.begin()
+    watchers = [asyncio.create_task(watch.run())]
+    if sagas:
+        watchers.append(asyncio.create_task(sagas.run(control)))
     try:
-        outcome = await run_load(session, shop, options.scenario, plan, recorder)
+        return await engine.run(shop, options.scenario, options.plan, _tick(progress, "measuring"))
     finally:
-        if ticker:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
-    return recorder, outcome.measured_s, outcome.capped
+        for watcher in watchers:
+            watcher.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+        watch.end()
 
 
 async def run_benchmark(
     target: Target, options: RunOptions, progress: ProgressHook | None = None
 ) -> BenchResult:
     check_scenario(options.scenario, target.flavour)
-    group = ProcessGroup(target.pids)
-    control = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-    async with new_session(options.plan) as session, control:
-        shop = await _shop(session, target, options)
-        at_rest, pss_at_rest = group.usage(), group.proportional_mib()
-        if options.warmup_s > 0:
-            warmup = replace(options.plan, duration_s=options.warmup_s)
-            await _load_with_progress(session, shop, options, warmup, "warm-up", progress)
-        sagas = SagaWatch(target.sagas_url) if target.sagas_url else None
-        usage = UsageWatch(group)
-        usage.sample()
-        generator_before, machine_before = own_cpu_s(), machine_busy_s()
-        watchers = [asyncio.create_task(usage.run())]
-        if sagas:
-            watchers.append(asyncio.create_task(sagas.run(control)))
-        try:
-            recorder, measured_s, capped = await _load_with_progress(
-                session, shop, options, options.plan, "measuring", progress
-            )
-        finally:
-            for watcher in watchers:
-                watcher.cancel()
-            await asyncio.gather(*watchers, return_exceptions=True)
-        usage.sample()
-        generator_s = own_cpu_s() - generator_before
-        pss_under_load = group.proportional_mib()
-        machine_s = machine_busy_s() - machine_before
-        saga_report = await _saga_report(sagas, control, options.drain_s) if sagas else None
+    choice = choose_engine(options.engine, options.plan, options.scenario)
+    watch = ProcessWatch(target.processes)
+    engine = open_engine(choice, options.plan)
+    timeout = aiohttp.ClientTimeout(total=CONTROL_TIMEOUT_S)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as control:
+            shop = await _shop(control, target, options)
+            at_rest = watch.memory()
+            if options.warmup_s > 0:
+                warmup = replace(options.plan, duration_s=options.warmup_s)
+                await engine.run(shop, options.scenario, warmup, _tick(progress, "warm-up"))
+            sagas = SagaWatch(target.sagas_url) if target.sagas_url else None
+            generator_before, machine_before = generator_cpu_s(), machine_busy_s()
+            measured = await _measure(engine, shop, options, watch, sagas, control, progress)
+            generator_s = generator_cpu_s() - generator_before
+            machine_s = machine_busy_s() - machine_before
+            under_load = watch.memory()
+            saga_report = await _saga_report(sagas, control, options.drain_s) if sagas else None
+    finally:
+        await engine.close()
+    rows = process_rows(watch.cpu_by_name(), watch.rss_by_name, measured.measured_s, measured.ok)
     return BenchResult(
         system=target.name,
         scenario=options.scenario,
         **plan_fields(options.plan),
-        measured_s=round(measured_s, 2),
+        measured_s=round(measured.measured_s, 2),
         warmup_s=options.warmup_s,
-        ok=recorder.ok,
-        ok_per_s=round(recorder.ok / measured_s, 1) if measured_s > 0 else 0.0,
-        errors=recorder.failed,
-        kinds=kind_reports(recorder.kinds, measured_s),
+        ok=measured.ok,
+        ok_per_s=round(measured.ok / measured.measured_s, 1) if measured.measured_s > 0 else 0.0,
+        errors=measured.errors,
+        kinds=measured.kinds,
         rate_limit=target.rate_limit,
-        histogram="hdr" if hdr_available() else "exact",
-        cpu=cpu_report(usage.cpu_s, generator_s, machine_s, measured_s, recorder.ok),
-        memory=MemoryReport(
-            round(at_rest.rss_mib, 1),
-            round(usage.peak_rss_bytes / 2**20, 1),
-            usage.last.processes if usage.last else 0,
-            round(pss_at_rest, 1) or None,
-            round(pss_under_load, 1) or None,
-        )
-        if at_rest.processes
-        else None,
+        histogram="wrk" if choice.name == "wrk" else ("hdr" if hdr_available() else "exact"),
+        cpu=cpu_report(rows, generator_s, machine_s, measured.measured_s, measured.ok),
+        memory=_memory_report(watch, at_rest, under_load),
         up_s=round(target.up_s, 2) if target.up_s is not None else None,
         sagas=saga_report,
-        capped=capped,
+        capped=measured.capped,
+        engine=choice.name,
+        engine_note=choice.note,
+    )
+
+
+def _memory_report(watch: ProcessWatch, at_rest: Memory, after: Memory) -> MemoryReport | None:
+    """RSS at rest and at its peak in the window; PSS at rest and right after it."""
+    if not at_rest.processes:
+        return None
+    return MemoryReport(
+        round(at_rest.rss_bytes / MIB, 1),
+        round(max(watch.peak_rss_bytes, at_rest.rss_bytes) / MIB, 1),
+        watch.processes,
+        round(at_rest.pss_bytes / MIB, 1) or None,
+        round(after.pss_bytes / MIB, 1) or None,
     )
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from microshop.bench.probes import with_descendants
+from microshop.bench.shared_servers import RABBIT_MNESIA, postgres_root, rabbitmq_root
 
 SEED_ENV = "MICROSHOP_SEED_BASELINE"
 SEED_URL = "http://127.0.0.1:8080"
@@ -22,7 +22,6 @@ START_TIMEOUT_S = 300.0
 SMOKE_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 120.0
 LOG_TAIL_LINES = 20
-RABBIT_MNESIA = Path("/var/lib/rabbitmq/mnesia")
 
 
 class SeedFailed(RuntimeError):
@@ -62,15 +61,18 @@ class SeedSystem:
     url: str
     up_s: float
 
-    def pids(self) -> list[int]:
-        """What start.sh started and recorded (services, nginx and its workers)."""
-        recorded = []
-        for pid_file in (self.seed_dir / "run" / "pids").glob("*.pid"):
+    def processes(self) -> dict[int, str]:
+        """What start.sh started and recorded, named by its pid files (services, nginx,
+        PostgreSQL and RabbitMQ where it started them), and the machine's PostgreSQL and
+        RabbitMQ where they were running already: its orders use both."""
+        recorded: dict[int, str] = {}
+        for pid_file in sorted((self.seed_dir / "run" / "pids").glob("*.pid")):
             try:
-                recorded.append(int(pid_file.read_text().split()[0]))
+                recorded[int(pid_file.read_text().split()[0])] = pid_file.stem
             except (OSError, ValueError, IndexError):
                 continue
-        return with_descendants(recorded)
+        shared = {**postgres_root(), **rabbitmq_root()}
+        return {**{pid: name for pid, name in shared.items() if pid not in recorded}, **recorded}
 
 
 def rabbit_hostname_shim(shim_dir: Path, mnesia: Path = RABBIT_MNESIA) -> dict[str, str]:

@@ -28,7 +28,7 @@ from microshop.chassis.errors import error_response, install_error_handlers
 from microshop.chassis.events import EventWiring
 from microshop.chassis.inbox import EventHandler
 from microshop.chassis.logging import configure_logging
-from microshop.chassis.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from microshop.chassis.middleware import ServiceMiddleware
 from microshop.chassis.migrations import upgrade_to_head
 from microshop.chassis.settings import ServiceSettings
 from microshop.contracts.events import Event
@@ -111,8 +111,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.settings = settings
     app.state.service = spec.name
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ServiceMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(_health_router(spec.name))
     for router in spec.routers:
         app.include_router(router)

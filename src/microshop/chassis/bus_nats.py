@@ -53,7 +53,8 @@ class NatsBus:
         self.dead_stream = f"{prefix}_dead_letters"
         self.nc: Client | None = None
         self.js: JetStreamContext | None = None
-        self.connected = False
+        self._connected = False
+        self._consuming = False
         self._consumers: list[tuple[str, list[str], BatchHandler]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._declared = False
@@ -86,16 +87,21 @@ class NatsBus:
                 reconnected_cb=self._reconnected,
             )
             self.js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT_S)
-            self.connected = True
+            self._connected = True
         if not self._declared:
             await self._declare(self.js)
         return self.js
 
+    @property
+    def connected(self) -> bool:
+        """True once every consumer is bound, while the connection is up."""
+        return self._consuming and self._connected
+
     async def _disconnected(self) -> None:
-        self.connected = False
+        self._connected = False
 
     async def _reconnected(self) -> None:
-        self.connected = True
+        self._connected = True
 
     async def _declare(self, js: JetStreamContext) -> None:
         streams = (
@@ -117,13 +123,20 @@ class NatsBus:
             await js.add_consumer(self.events_stream, self._consumer_config(consumer, types))
         self._declared = True
 
+    @property
+    def _filters_on_server(self) -> bool:
+        """Whether the server filters a consumer on several subjects (NATS 2.10 and
+        later); an older one sends every event and we drop the others here."""
+        version = self.nc.connected_server_version if self.nc else None
+        return version is not None and (version.major, version.minor) >= (2, 10)
+
     def _consumer_config(self, consumer: str, types: list[str]) -> ConsumerConfig:
+        subjects = [*(self.subject(t) for t in types), f"{self.prefix}.replay.{consumer}.>"]
+        server_side = self._filters_on_server
         return ConsumerConfig(
             durable_name=self.durable(consumer),
-            filter_subjects=[
-                *(self.subject(t) for t in types),
-                f"{self.prefix}.replay.{consumer}.>",
-            ],
+            filter_subjects=subjects if server_side else None,
+            filter_subject=None if server_side else f"{self.prefix}.>",
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=ACK_WAIT_S,
@@ -134,19 +147,24 @@ class NatsBus:
 
     async def start(self) -> None:
         js = await self._connection()
-        for consumer, _, handle in self._consumers:
+        for consumer, types, handle in self._consumers:
             subscription = await js.pull_subscribe_bind(
                 durable=self.durable(consumer), stream=self.events_stream
             )
             self._tasks.append(
                 asyncio.create_task(
-                    self._consume_forever(consumer, subscription, handle),
+                    self._consume_forever(consumer, set(types), subscription, handle),
                     name=f"consume-{consumer}",
                 )
             )
+        self._consuming = True
 
     async def _consume_forever(
-        self, consumer: str, subscription: JetStreamContext.PullSubscription, handle: BatchHandler
+        self,
+        consumer: str,
+        types: set[str],
+        subscription: JetStreamContext.PullSubscription,
+        handle: BatchHandler,
     ) -> None:
         failures = 0
         while True:
@@ -167,7 +185,15 @@ class NatsBus:
                         await self._connection()
                 continue
             failures = 0
-            deliveries = [self._delivery(consumer, m) for m in messages]
+            deliveries = []
+            for message in messages:
+                delivery = self._delivery(consumer, message)
+                if delivery.type in types:
+                    deliveries.append(delivery)
+                else:
+                    await message.ack()  # an old server's unfiltered delivery: not ours
+            if not deliveries:
+                continue
             outcomes = await outcomes_of(handle, deliveries)
             await settle(self, consumer, deliveries, outcomes, self.max_attempts)
 
@@ -284,4 +310,5 @@ class NatsBus:
         self._tasks.clear()
         if self.nc is not None:
             await quietly(self.nc.close)
-        self.nc, self.js, self.connected, self._declared = None, None, False, False
+        self.nc, self.js, self._declared = None, None, False
+        self._connected = self._consuming = False

@@ -53,10 +53,13 @@ class RabbitBus:
         self._consumers: list[tuple[str, list[str], BatchHandler]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._connecting = asyncio.Lock()
+        self._consuming = False
 
     @property
     def connected(self) -> bool:
-        return self.connection is not None and not self.connection.is_closed
+        """True once every consumer is bound and consuming: an event published to a
+        queue not bound yet would be lost."""
+        return self._consuming and self.connection is not None and not self.connection.is_closed
 
     def queue_name(self, consumer: str) -> str:
         return f"{self.prefix}.{consumer}"
@@ -100,6 +103,7 @@ class RabbitBus:
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             await queue.consume(arrived.put)
             self._spawn(self._consume_forever(consumer, arrived, handle), f"consume-{consumer}")
+        self._consuming = True
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
@@ -251,3 +255,4 @@ class RabbitBus:
         if self.connection is not None:
             await quietly(self.connection.close)
         self.connection = self.channel = self.exchange = self.dead_exchange = None
+        self._consuming = False

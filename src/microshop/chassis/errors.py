@@ -1,12 +1,13 @@
 """Every failure leaves a service as JSON `{"error": "...", ...}` with the right status.
 
 The one table from a kind of refusal (contracts/errors.py) to its HTTP status is
-here; use cases raise the kinds and never see a status code.
+here; use cases raise the kinds and never see a status code. An unexpected error
+is answered 500 by the service middleware (middleware.py), which keeps the
+connection usable.
 """
 
 from http import HTTPStatus
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,8 +23,6 @@ from microshop.contracts.errors import (
     Unauthorized,
     Unavailable,
 )
-
-log = structlog.get_logger()
 
 STATUS: dict[type[DomainError], int] = {
     Invalid: 422,
@@ -98,8 +97,3 @@ def install_error_handlers(app: FastAPI) -> None:
         if any(err.get("type") == "json_invalid" for err in exc.errors()):
             return error_response(400, "Malformed JSON body")
         return error_response(422, "Invalid request", details=_validation_details(exc))
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> JsonResponse:
-        log.exception("unhandled error", path=request.url.path)
-        return error_response(500, "Internal server error")

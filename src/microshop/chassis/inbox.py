@@ -3,9 +3,9 @@ the consumer's own database, in the same transaction as the handler's effect, so
 redelivered or duplicated event changes nothing.
 
 What the broker has ready is applied in one transaction (the inbox insert is
-`ON CONFLICT DO NOTHING`: a duplicate is skipped, not an error). If anything in
-the batch fails, the batch is rolled back and each event applied on its own, so
-only the failing one is retried and the others are acked.
+`ON CONFLICT DO NOTHING`: a duplicate is skipped, not an error). Each event of a
+batch runs in its own savepoint: one that fails is undone alone (the bus retries
+it), and the others commit and are acked.
 
 A handler takes the open transaction and the typed event:
 
@@ -88,28 +88,37 @@ class Inbox:
                 outcomes.append(exc)
         if not ready:
             return outcomes
+        duplicates = 0
         try:
             async with self.db.transaction() as tx:
-                for _, decoded in ready:
-                    await self._apply(tx, decoded)
+                if len(ready) == 1:
+                    duplicates += await self._apply(tx, ready[0][1])
+                else:
+                    duplicates += await self._apply_each(tx, ready, outcomes)
         except Exception as exc:
-            if len(ready) == 1:
-                outcomes[ready[0][0]] = exc
-                return outcomes
-            # Find the one that fails: each on its own, the others still commit.
-            for position, decoded in ready:
-                outcomes[position] = await self._apply_alone(decoded)
+            for position, _ in ready:
+                outcomes[position] = outcomes[position] or exc
+            return outcomes
+        self.duplicates += duplicates
         return outcomes
 
-    async def _apply_alone(self, decoded: Decoded) -> Outcome:
-        try:
-            async with self.db.transaction() as tx:
-                await self._apply(tx, decoded)
-        except Exception as exc:
-            return exc
-        return None
+    async def _apply_each(
+        self, tx: Transaction, ready: list[tuple[int, Decoded]], outcomes: list[Outcome]
+    ) -> int:
+        """Each event in a savepoint of its own: one that fails is undone alone (and
+        retried), the others commit, and no handler's effect (an e-mail sent) is
+        repeated because a neighbour failed."""
+        duplicates = 0
+        for position, decoded in ready:
+            try:
+                async with tx.savepoint():
+                    duplicates += await self._apply(tx, decoded)
+            except Exception as exc:
+                outcomes[position] = exc
+        return duplicates
 
-    async def _apply(self, tx: Transaction, decoded: Decoded) -> None:
+    async def _apply(self, tx: Transaction, decoded: Decoded) -> int:
+        """Applies one event; returns 1 if it was a duplicate (already handled)."""
         envelope = decoded.envelope
         first_time = await tx.insert(
             RECORD,
@@ -119,7 +128,7 @@ class Inbox:
             handled_at=utc_now(),
         )
         if first_time is None:
-            self.duplicates += 1
             log.info("duplicate event ignored", event_id=str(envelope.id), type=envelope.type)
-            return
+            return 1
         await decoded.handle(EventContext(tx, envelope, self.app), decoded.fact)
+        return 0

@@ -30,6 +30,8 @@ def configure_logging(service: str, level: str = "info", fmt: str = "console") -
     logging.basicConfig(
         level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
     )
-    # SQLAlchemy and aiosqlite are chatty at INFO; their errors still surface through ours.
-    for noisy in ("sqlalchemy", "aiosqlite", "alembic", "asyncio"):
+    # SQLAlchemy and asyncmy are chatty (asyncmy warns of every INSERT IGNORE that
+    # skipped a row, which is how a duplicate is told apart); our errors still surface.
+    for noisy in ("sqlalchemy", "alembic", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("asyncmy").setLevel(logging.ERROR)

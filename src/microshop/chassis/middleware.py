@@ -1,4 +1,14 @@
-"""Pure ASGI middleware: cheaper per request than Starlette's BaseHTTPMiddleware."""
+"""The one pure ASGI middleware every service runs (cheaper per request than a
+stack of Starlette BaseHTTPMiddleware): request id, body limit, error boundary.
+
+- Takes the caller's X-Request-Id (Envoy sets one) or makes one, echoes it back
+  and binds it to every log line written while the request runs.
+- Refuses request bodies over `max_bytes` with a JSON 413, whether the client
+  announces the size (Content-Length) or streams it (chunked).
+- Answers an unexpected error with a JSON 500 itself and does not re-raise it:
+  Starlette's own handler re-raises, and uvicorn then closes the connection, so the
+  gateway's next request on it, someone else's, failed too.
+"""
 
 import uuid
 
@@ -6,42 +16,32 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from microshop.chassis import faults
+
+log = structlog.get_logger()
+
 REQUEST_ID = b"x-request-id"
-
-
-class RequestIdMiddleware:
-    """Takes the caller's X-Request-Id (Envoy sets one) or makes one, echoes it back
-    and binds it to every log line written while the request runs."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = next((v for k, v in scope["headers"] if k == REQUEST_ID), b"")
-        if not request_id or len(request_id) > 128:
-            request_id = uuid.uuid4().hex.encode()
-        scope.setdefault("state", {})["request_id"] = request_id.decode("latin-1")
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID, request_id)]
-            await send(message)
-
-        with structlog.contextvars.bound_contextvars(request_id=request_id.decode("latin-1")):
-            await self.app(scope, receive, send_with_id)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-class BodyLimitMiddleware:
-    """Refuses request bodies over `max_bytes` with a JSON 413, whether the client
-    announces the size (Content-Length) or streams it (chunked)."""
+def _json(status: int, body: dict[str, object], close: bool = False) -> list[Message]:
+    payload = orjson.dumps(body)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    return [
+        {"type": "http.response.start", "status": status, "headers": headers},
+        {"type": "http.response.body", "body": payload},
+    ]
 
+
+class ServiceMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -50,10 +50,17 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        request_id = b""
         for key, value in scope["headers"]:
-            if key == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
+            if key == REQUEST_ID:
+                request_id = value
+            elif key == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse_body(send)
                 return
+        if not request_id or len(request_id) > 128:
+            request_id = uuid.uuid4().hex.encode()
+        request_id_text = request_id.decode("latin-1")
+        scope.setdefault("state", {})["request_id"] = request_id_text
 
         received = 0
         started = False
@@ -69,26 +76,26 @@ class BodyLimitMiddleware:
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID, request_id)]
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send)
+        with structlog.contextvars.bound_contextvars(request_id=request_id_text):
+            try:
+                if faults.http_faults().active:
+                    await faults.inject(scope)
+                await self.app(scope, limited_receive, tracking_send)
+            except BodyTooLarge:
+                if not started:
+                    await self._refuse_body(send)
+            except Exception:
+                log.exception("unhandled error", path=scope.get("path"))
+                if not started:
+                    for message in _json(500, {"error": "Internal server error"}):
+                        await tracking_send(message)
 
-    async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps({"error": "Request body too large", "max_bytes": self.max_bytes})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse_body(self, send: Send) -> None:
+        body = {"error": "Request body too large", "max_bytes": self.max_bytes}
+        for message in _json(413, body, close=True):
+            await send(message)

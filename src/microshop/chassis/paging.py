@@ -26,7 +26,7 @@ class Page:
     offset: int
 
 
-def page(
+async def page(
     limit: Annotated[int, Query(ge=1, le=MAX_ID, description=f"capped at {MAX_PAGE}")] = MAX_PAGE,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Page:

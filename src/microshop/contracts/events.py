@@ -233,7 +233,3 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderCancelled,
     )
 }
-
-
-def parse(envelope: Envelope) -> Event:
-    return EVENT_TYPES[envelope.type].model_validate(envelope.data)

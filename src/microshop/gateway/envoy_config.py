@@ -33,6 +33,7 @@ HEALTH_CHECK_INTERVAL = "2s"
 UPSTREAM_IDLE_TIMEOUT = "4s"
 MAX_DIRECT_RESPONSE_BYTES = 64 * 1024
 MAX_DOWNSTREAM_CONNECTIONS = 10_000
+JWT_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,9 @@ def _jwt_filter() -> JsonObject:
             "async_fetch": {},
             "retry_policy": {"num_retries": 3},
         },
+        # A verified token is remembered until it expires: a customer placing many
+        # orders costs one signature check here, not one per request.
+        "jwt_cache_config": {"jwt_cache_size": JWT_CACHE_SIZE},
     }
     requirement = {
         "requires_any": {"requirements": [{"provider_name": "users"}, {"allow_missing": {}}]}

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
-from microshop.chassis.db import Database
+from microshop.chassis.data import open_database
 from microshop.runtime.checks import check_data_dir
 from microshop.runtime.errors import StartupError
 from microshop.services import APPS
@@ -25,7 +25,7 @@ def app_factory(service: str) -> Callable[[], FastAPI]:
 
 
 async def _ping(url: str) -> None:
-    db = Database(url)
+    db = await asyncio.wait_for(open_database(url), timeout=10)
     try:
         await asyncio.wait_for(db.ping(), timeout=10)
     finally:

@@ -87,9 +87,13 @@ class Supervisor:
             await self._shutdown()
 
     async def _start(self) -> None:
+        """Everything at once: the services need neither the broker (they connect when
+        it comes) nor the gateway, and Envoy's health checks find each service when it
+        is up. On two cores, starting one by one left a core idle."""
         async with aiohttp.ClientSession() as session:
+            waits = []
             if self.options.embedded_nats:
-                await self._start_nats(session)
+                waits.append(await self._start_nats(session))
             broker = console.without_password(self.broker_url)
             self.printer.event(f"events go through {broker} (prefix {self.bus_prefix})")
             names = ", ".join(self.options.services)
@@ -100,39 +104,41 @@ class Supervisor:
                 )
             for process in self.services.values():
                 await process.start()
-            await _first_failure_stops_all(
+            waits += [
                 self._await_ready(session, process, self._health_url(name))
                 for name, process in self.services.items()
-            )
-            config_path = self.paths.envoy_config
-            write_config(
-                config_path,
-                render_envoy_config(
-                    build_gateway(
-                        self.plan, self.options.rate_limit, edge_auth=not self.options.open_mode
-                    )
-                ),
-            )
-            self.gateway = self._supervise(
-                console.GATEWAY, envoy_argv(config_path), dict(os.environ)
-            )
-            await self.gateway.start()
-            await self._await_ready(
-                session, self.gateway, _url(self.plan.gateway, "/health"), GATEWAY_TIMEOUT
-            )
+            ]
+            waits.append(await self._start_gateway(session))
+            await _first_failure_stops_all(waits)
         self.status = Status.READY
         self._save_state()
         self.printer.event("all services are healthy")
         self._print_ready()
 
-    async def _start_nats(self, session: aiohttp.ClientSession) -> None:
+    async def _start_nats(self, session: aiohttp.ClientSession) -> Coroutine[Any, Any, None]:
         assert self.plan.nats is not None and self.plan.nats_monitor is not None
         argv = nats_argv(HOST, self.plan.nats, self.plan.nats_monitor, self.paths.nats_store)
         self.printer.event(f"starting the embedded NATS (data in {self.paths.nats_store})")
         self.nats = self._supervise(NATS, argv, dict(os.environ))
         await self.nats.start()
-        await self._await_ready(
+        return self._await_ready(
             session, self.nats, nats_health_url(HOST, self.plan.nats_monitor), GATEWAY_TIMEOUT
+        )
+
+    async def _start_gateway(self, session: aiohttp.ClientSession) -> Coroutine[Any, Any, None]:
+        config_path = self.paths.envoy_config
+        write_config(
+            config_path,
+            render_envoy_config(
+                build_gateway(
+                    self.plan, self.options.rate_limit, edge_auth=not self.options.open_mode
+                )
+            ),
+        )
+        self.gateway = self._supervise(console.GATEWAY, envoy_argv(config_path), dict(os.environ))
+        await self.gateway.start()
+        return self._await_ready(
+            session, self.gateway, _url(self.plan.gateway, "/health"), GATEWAY_TIMEOUT
         )
 
     def _supervise(self, name: str, argv: list[str], env: dict[str, str]) -> SupervisedProcess:

@@ -50,6 +50,11 @@ class Transaction(ABC):
         row = await self.fetch_one(query, **params)
         return None if row is None else next(iter(row.values()))
 
+    @abstractmethod
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A part of the transaction that an error undoes alone: the error still
+        propagates, and the statements before and after the part stay."""
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Calls `callback` once this transaction has committed (not on rollback)."""
         self._after_commit.append(callback)

@@ -47,11 +47,12 @@ def _args(query: Query, params: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
 
 
 class MariaTransaction(Transaction):
-    __slots__ = ("conn",)
+    __slots__ = ("_savepoints", "conn")
 
     def __init__(self, db: Database, conn: Any) -> None:
         super().__init__(db)
         self.conn = conn
+        self._savepoints = 0
 
     async def _run(self, query: Query, params: dict[str, Any]) -> Any:
         sql, args = _args(query, params)
@@ -80,6 +81,29 @@ class MariaTransaction(Transaction):
     async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
         cursor = await self._run(query, params)
         return list(await cursor.fetchall())
+
+    def savepoint(self) -> "_Savepoint":
+        self._savepoints += 1
+        return _Savepoint(self.conn, f"sp{self._savepoints}")
+
+
+class _Savepoint:
+    __slots__ = ("conn", "name")
+
+    def __init__(self, conn: Any, name: str) -> None:
+        self.conn, self.name = conn, name
+
+    async def _say(self, sql: str) -> None:
+        async with self.conn.cursor() as cursor:
+            await cursor.execute(sql)
+
+    async def __aenter__(self) -> None:
+        await self._say(f"SAVEPOINT {self.name}")
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:
+            await self._say(f"ROLLBACK TO SAVEPOINT {self.name}")
+        await self._say(f"RELEASE SAVEPOINT {self.name}")
 
 
 class _Writing:

@@ -1,5 +1,6 @@
 """PostgreSQL through an asyncpg pool (prepared statements cached per connection)."""
 
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any
 
@@ -67,6 +68,25 @@ class PostgresTransaction(Transaction):
     async def fetch_value(self, query: Query, /, **params: Any) -> Any:
         sql, args = _args(query, params)
         return await self.conn.fetchval(sql, *args)
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        return _Savepoint(self.conn.transaction())  # nested: asyncpg makes it a SAVEPOINT
+
+
+class _Savepoint:
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __aenter__(self) -> None:
+        await self.inner.start()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            await self.inner.commit()
+        else:
+            await self.inner.rollback()
 
 
 class _Writing:

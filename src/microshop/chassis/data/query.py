@@ -93,7 +93,9 @@ class Query:
         compiled = statement.compile(dialect=dialect_of(dialect))
         names = None if dialect == "sqlite" else tuple(compiled.positiontup or ())
         literals = {
-            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+            name: bind.effective_value
+            for bind, name in compiled.bind_names.items()
+            if not bind.required
         }
         return Compiled(compiled.string, names, literals or None)
 

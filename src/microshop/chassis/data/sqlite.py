@@ -66,11 +66,12 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
 
 
 class SqliteTransaction(Transaction):
-    __slots__ = ("conn",)
+    __slots__ = ("_savepoints", "conn")
 
     def __init__(self, db: Database, conn: sqlite3.Connection) -> None:
         super().__init__(db)
         self.conn = conn
+        self._savepoints = 0
 
     async def execute(self, query: Query, /, **params: Any) -> int:
         try:
@@ -97,6 +98,25 @@ class SqliteTransaction(Transaction):
     async def fetch_value(self, query: Query, /, **params: Any) -> Any:
         row = self.conn.execute(*_statement(query, params)).fetchone()
         return None if row is None else row[0]
+
+    def savepoint(self) -> "_Savepoint":
+        self._savepoints += 1
+        return _Savepoint(self.conn, f"sp{self._savepoints}")
+
+
+class _Savepoint:
+    __slots__ = ("conn", "name")
+
+    def __init__(self, conn: sqlite3.Connection, name: str) -> None:
+        self.conn, self.name = conn, name
+
+    async def __aenter__(self) -> None:
+        self.conn.execute(f"SAVEPOINT {self.name}")
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:
+            self.conn.execute(f"ROLLBACK TO {self.name}")
+        self.conn.execute(f"RELEASE {self.name}")
 
 
 class _Writing:

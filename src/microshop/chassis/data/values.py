@@ -11,10 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 CENT = Decimal("0.01")
-# How SQLite stores a timestamp (the format SQLAlchemy used before the port, so
-# existing data files read back): UTC, always with microseconds, so that text
-# order is time order.
-SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
+# SQLite stores a timestamp as text in the format SQLAlchemy used before the port
+# (so existing data files read back): "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, always
+# with microseconds, so that text order is time order.
 
 
 def utc_now() -> datetime:
@@ -53,7 +52,11 @@ def flag(value: Any) -> bool:
 
 
 def sqlite_timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP)
+    # isoformat with timespec is C code and always writes microseconds; strftime was
+    # a visible share of a commit.
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def naive_utc(value: datetime) -> datetime:

@@ -1,53 +1,88 @@
+"""Public routes (through the gateway): anyone browses and searches, an admin edits."""
+
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from microshop.chassis.auth import AdminUser
-from microshop.chassis.db import Session
+from microshop.chassis.deps import Db
+from microshop.chassis.paging import IdPath, PageQuery
 from microshop.services.catalog import service
-from microshop.services.catalog.domain import MAX_PAGE, page
+from microshop.services.catalog.domain import (
+    MAX_SEARCH_TEXT,
+    MAX_SEARCH_WORDS,
+    Product,
+    search_words,
+)
 from microshop.services.catalog.listing import ListingCache, render
-from microshop.services.catalog.schemas import ProductCreate, ProductDetail, ProductUpdate
+from microshop.services.catalog.schemas import (
+    MAX_IMPORT,
+    ImportResult,
+    ProductCreate,
+    ProductDetail,
+    ProductUpdate,
+)
 
 router = APIRouter(prefix="/products", tags=["products"])
 
+SearchText = Annotated[
+    str,
+    Query(
+        max_length=MAX_SEARCH_TEXT,
+        description=f"each of its words (at most {MAX_SEARCH_WORDS}) begins a word of the name",
+    ),
+]
+ImportBatch = Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_IMPORT)]
 
-@router.get("", response_model=list[ProductDetail])
-async def list_products(
-    session: Session,
-    request: Request,
-    limit: Annotated[int, Query(ge=1, description=f"capped at {MAX_PAGE}")] = MAX_PAGE,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> Response:
-    cache: ListingCache = request.app.state.listing
-    wanted = page(limit, offset)
-    body = cache.get(wanted)
-    if body is None:
-        body = render(await service.list_products(session, wanted))
-        cache.put(wanted, body)
-    # Any shared cache may do as this process does (listing.py).
-    headers = {"Cache-Control": f"public, max-age={cache.max_age:g}"} if cache.max_age else {}
-    return Response(body, media_type="application/json", headers=headers)
+
+def _listing(request: Request) -> ListingCache:
+    return request.app.state.listing  # type: ignore[no-any-return]
+
+
+@router.get(
+    "",
+    response_model=list[ProductDetail],
+    responses={304: {"description": "the page named by If-None-Match is still current"}},
+)
+async def list_products(db: Db, request: Request, page: PageQuery, q: SearchText = "") -> Response:
+    words = search_words(q)
+    cache = _listing(request)
+    key = (words, page)
+    listed = cache.get(key)
+    if listed is None:
+        listed = render(await service.list_products(db, words, page))
+        cache.put(key, listed)
+    headers = {"ETag": listed.etag, **cache.headers}
+    if listed.matches(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+    return Response(listed.body, media_type="application/json", headers=headers)
 
 
 @router.get("/{product_id}", response_model=ProductDetail)
-async def get_product(product_id: int, session: Session) -> object:
-    return await service.get_product(session, product_id)
+async def get_product(product_id: IdPath, db: Db) -> Product:
+    return await service.get_product(db, product_id)
 
 
 @router.post("", response_model=ProductDetail, status_code=201)
-async def create_product(
-    new: ProductCreate, request: Request, session: Session, _: AdminUser
-) -> object:
-    product = await service.create_product(session, new)
-    request.app.state.listing.clear()
+async def create_product(new: ProductCreate, request: Request, db: Db, _: AdminUser) -> Product:
+    product = await service.create_product(db, new)
+    _listing(request).clear()
     return product
+
+
+@router.post("/import", response_model=ImportResult, status_code=201)
+async def import_products(
+    batch: ImportBatch, request: Request, db: Db, _: AdminUser
+) -> ImportResult:
+    ids = await service.import_products(db, batch)
+    _listing(request).clear()
+    return ImportResult(created=len(ids), ids=ids)
 
 
 @router.patch("/{product_id}", response_model=ProductDetail)
 async def update_product(
-    product_id: int, change: ProductUpdate, request: Request, session: Session, _: AdminUser
-) -> object:
-    product = await service.update_product(session, product_id, change)
-    request.app.state.listing.clear()
+    product_id: IdPath, change: ProductUpdate, request: Request, db: Db, _: AdminUser
+) -> Product:
+    product = await service.update_product(db, product_id, change)
+    _listing(request).clear()
     return product

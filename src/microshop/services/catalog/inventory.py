@@ -1,123 +1,104 @@
 """Inventory use cases: decrease stock for an order and restore it, both
 idempotent by order id and never below zero under any concurrency.
 
-The decrease is one conditional UPDATE per line (`stock >= quantity` in the
-WHERE clause), so the database, not a read-then-write in Python, decides who
-gets the last unit. The reservation row keyed by order id makes a retry return
-the first answer; a restore that arrives first leaves a tombstone so a late
-decrease for a compensated order changes nothing.
+This is on the hot path of every order, so each is one short transaction that
+writes first and reads only when the write says it has to: the reservation row
+keyed by order id is inserted first (a retry finds it taken and answers what is
+there), and each product's stock is taken by a conditional UPDATE
+(`stock >= quantity` in the WHERE clause), so the database decides who gets the
+last unit. A restore that arrives first leaves a tombstone, so a late decrease
+for a compensated order changes nothing.
 """
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from microshop.chassis.errors import ApiError, NotFound
+from microshop.chassis.data import Database, Transaction, utc_now
 from microshop.chassis.outbox import record_event
 from microshop.contracts.events import StockDecreased, StockLine, StockRestored
-from microshop.services.catalog.domain import ReservationStatus, merge_lines
-from microshop.services.catalog.models import ProductRow, ReservationLineRow, ReservationRow
+from microshop.services.catalog import stock_store as store
+from microshop.services.catalog.domain import (
+    LineLike,
+    OutOfStock,
+    ProductNotFound,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    merge_lines,
+)
+
+DECREASED, RESTORED = ReservationStatus.DECREASED, ReservationStatus.RESTORED
 
 
-async def decrease_stock(
-    session: AsyncSession, order_id: int, lines: list[StockLine]
-) -> ReservationRow:
-    if existing := await session.get(ReservationRow, order_id):
-        return existing
+class _Short(Exception):
+    """A product could not give its line's quantity: the transaction rolls back."""
+
+    def __init__(self, product_id: int) -> None:
+        self.product_id = product_id
+
+
+async def decrease_stock(db: Database, order_id: int, lines: Iterable[LineLike]) -> Reservation:
     wanted = merge_lines(lines)
     try:
-        for product_id, quantity in sorted(wanted.items()):  # one lock order: no deadlocks
-            taken = await session.execute(
-                update(ProductRow)
-                .where(ProductRow.id == product_id, ProductRow.stock >= quantity)
-                .values(stock=ProductRow.stock - quantity)
+        async with db.transaction() as tx:
+            new = await tx.insert(
+                store.NEW_RESERVATION,
+                order_id=order_id,
+                status=DECREASED.value,
+                updated_at=utc_now(),
             )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
-                await session.rollback()
-                await _refuse(session, product_id)
-        reservation = ReservationRow(
-            order_id=order_id, status=ReservationStatus.DECREASED, updated_at=datetime.now(UTC)
-        )
-        session.add(reservation)
-        await session.flush()  # the reservation before its lines (foreign key)
-        session.add_all(
-            ReservationLineRow(order_id=order_id, product_id=p, quantity=q)
-            for p, q in wanted.items()
-        )
-        await session.flush()
-        await record_event(session, StockDecreased(order_id=order_id, items=_lines(wanted)))
-        await session.commit()
-        return reservation
-    except IntegrityError:
-        # A concurrent call for the same order won the insert: answer what it did.
-        await session.rollback()
-        return await _reservation(session, order_id)
+            if new is None:  # a retry, or a restore came first (a tombstone)
+                return await _stored(tx, order_id)
+            for line in wanted:
+                if not await tx.execute(
+                    store.TAKE_STOCK, id=line.product_id, quantity=line.quantity
+                ):
+                    raise _Short(line.product_id)
+            for line in wanted:
+                await tx.execute(
+                    store.NEW_LINE,
+                    order_id=order_id,
+                    product_id=line.product_id,
+                    quantity=line.quantity,
+                )
+            await record_event(tx, StockDecreased(order_id=order_id, items=_facts(wanted)))
+    except _Short as short:
+        # Read after the rollback, outside any transaction: only a refusal pays for it.
+        available = await db.fetch_value(store.STOCK_OF, id=short.product_id)
+        if available is None:
+            raise ProductNotFound from None
+        raise OutOfStock(short.product_id, int(available)) from None
+    return Reservation(order_id, DECREASED, wanted)
 
 
-async def restore_stock(session: AsyncSession, order_id: int) -> ReservationRow:
-    # Flip the status first, conditionally: of two concurrent restores only one
-    # sees rowcount 1, and only that one puts the stock back.
-    flipped = await session.execute(
-        update(ReservationRow)
-        .where(
-            ReservationRow.order_id == order_id,
-            ReservationRow.status == ReservationStatus.DECREASED,
-        )
-        .values(status=ReservationStatus.RESTORED, updated_at=datetime.now(UTC))
-    )
-    if flipped.rowcount != 1:  # type: ignore[attr-defined]
-        await session.rollback()
-        return await _tombstone_unless_present(session, order_id)
-    quantities = {
-        line.product_id: line.quantity for line in await reservation_lines(session, order_id)
-    }
-    for product_id, quantity in sorted(quantities.items()):
-        await session.execute(
-            update(ProductRow)
-            .where(ProductRow.id == product_id)
-            .values(stock=ProductRow.stock + quantity)
-        )
-    await record_event(session, StockRestored(order_id=order_id, items=_lines(quantities)))
-    await session.commit()
-    return await _reservation(session, order_id)
+async def restore_stock(db: Database, order_id: int) -> Reservation:
+    now = utc_now()
+    async with db.transaction() as tx:
+        if not await tx.execute(store.MARK_RESTORED, order_id=order_id, at=now):
+            tombstone = await tx.insert(
+                store.NEW_RESERVATION, order_id=order_id, status=RESTORED.value, updated_at=now
+            )
+            if tombstone is not None:
+                return Reservation(order_id, RESTORED, ())
+            # The row is there after all: restored already, or a decrease committed
+            # between the two statements, which this second flip then restores.
+            if not await tx.execute(store.MARK_RESTORED, order_id=order_id, at=now):
+                return await _stored(tx, order_id)
+        lines = await _lines(tx, order_id)
+        for line in lines:
+            await tx.execute(store.PUT_BACK, id=line.product_id, quantity=line.quantity)
+        await record_event(tx, StockRestored(order_id=order_id, items=_facts(lines)))
+    return Reservation(order_id, RESTORED, lines)
 
 
-async def _tombstone_unless_present(session: AsyncSession, order_id: int) -> ReservationRow:
-    """Nothing was decreased (yet): remember the restore so a late decrease is a no-op."""
-    if existing := await session.get(ReservationRow, order_id):
-        return existing
-    tombstone = ReservationRow(
-        order_id=order_id, status=ReservationStatus.RESTORED, updated_at=datetime.now(UTC)
-    )
-    session.add(tombstone)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return await _reservation(session, order_id)
-    return tombstone
+async def _stored(tx: Transaction, order_id: int) -> Reservation:
+    status = await tx.fetch_value(store.RESERVATION, order_id=order_id)
+    return Reservation(order_id, ReservationStatus(status), await _lines(tx, order_id))
 
 
-async def reservation_lines(session: AsyncSession, order_id: int) -> list[ReservationLineRow]:
-    query = select(ReservationLineRow).where(ReservationLineRow.order_id == order_id)
-    return list(await session.scalars(query))
+async def _lines(tx: Transaction, order_id: int) -> tuple[ReservationLine, ...]:
+    rows = await tx.fetch_all(store.LINES, order_id=order_id)
+    return tuple(ReservationLine(row["product_id"], row["quantity"]) for row in rows)
 
 
-async def _reservation(session: AsyncSession, order_id: int) -> ReservationRow:
-    reservation = await session.get(ReservationRow, order_id)
-    if reservation is None:
-        raise NotFound("Reservation not found")
-    return reservation
-
-
-async def _refuse(session: AsyncSession, product_id: int) -> None:
-    available = await session.scalar(select(ProductRow.stock).where(ProductRow.id == product_id))
-    if available is None:
-        raise NotFound("Product not found")
-    raise ApiError(409, "Out of stock", product_id=product_id, available=available)
-
-
-def _lines(quantities: dict[int, int]) -> list[StockLine]:
-    return [StockLine(product_id=p, quantity=q) for p, q in sorted(quantities.items())]
+def _facts(lines: Iterable[ReservationLine]) -> list[StockLine]:
+    return [StockLine(product_id=line.product_id, quantity=line.quantity) for line in lines]

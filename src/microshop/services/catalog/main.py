@@ -20,8 +20,7 @@ class CatalogSettings(ServiceSettings):
 
 async def seed(app: FastAPI) -> None:
     app.state.listing = ListingCache(app.state.settings.list_max_age_seconds)
-    async with app.state.db.sessions() as session:
-        await service.seed_starter_products(session)
+    await service.seed_starter_products(app.state.db)
 
 
 def build_app(settings: CatalogSettings | None = None) -> FastAPI:

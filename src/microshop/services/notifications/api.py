@@ -1,22 +1,17 @@
-from typing import Annotated
+"""Admin routes: what the shop has sent."""
 
-from fastapi import APIRouter, Query
-from sqlalchemy import select
+from fastapi import APIRouter
 
 from microshop.chassis.auth import AdminUser
-from microshop.chassis.db import Session
-from microshop.services.notifications.models import SentMessageRow
+from microshop.chassis.deps import Db
+from microshop.chassis.paging import PageQuery
+from microshop.services.notifications import store
+from microshop.services.notifications.domain import SentMessage
 from microshop.services.notifications.schemas import SentMessagePublic
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
 @router.get("", response_model=list[SentMessagePublic])
-async def list_sent_messages(
-    session: Session,
-    _: AdminUser,
-    limit: Annotated[int, Query(ge=1)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> object:
-    query = select(SentMessageRow).order_by(SentMessageRow.id.desc())
-    return list(await session.scalars(query.limit(min(limit, 100)).offset(offset)))
+async def list_sent_messages(db: Db, _: AdminUser, page: PageQuery) -> list[SentMessage]:
+    return await store.list_sent(db, page)

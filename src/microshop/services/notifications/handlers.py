@@ -1,9 +1,6 @@
 """Event handlers of the notifications service: {event type: reaction}."""
 
-from datetime import UTC, datetime
-
-from sqlalchemy import select
-
+from microshop.chassis.data import utc_now
 from microshop.chassis.inbox import EventContext, EventHandler
 from microshop.contracts.events import (
     Event,
@@ -12,8 +9,8 @@ from microshop.contracts.events import (
     OrderCreated,
     OrderRejected,
 )
+from microshop.services.notifications import store
 from microshop.services.notifications.domain import Email, order_confirmation, order_outcome
-from microshop.services.notifications.models import SentMessageRow
 
 
 async def send_order_confirmation(ctx: EventContext, order: OrderCreated) -> None:
@@ -27,24 +24,25 @@ async def send_order_outcome(
 
 
 async def _send_once(ctx: EventContext, email: Email) -> None:
-    if await ctx.session.scalar(select(SentMessageRow.id).where(SentMessageRow.key == email.key)):
+    # Read in the batch's transaction, so the same fact twice in one batch is seen too.
+    if await ctx.tx.fetch_one(store.SENT_WITH_KEY, key=email.key) is not None:
         return  # the same fact arrived under another event id: already told the customer
     mailer = ctx.app.state.mailer
-    now = datetime.now(UTC)
+    now = utc_now()
     # Send inside the transaction: if sending fails, nothing is recorded and the
-    # bus retries; if the commit fails after sending, the resend has the same key.
+    # bus retries; if the commit fails after sending, the resend has the same key
+    # (and the same Message-ID, which a mail server may drop).
     location = await mailer.send(email, now)
-    ctx.session.add(
-        SentMessageRow(
-            key=email.key,
-            event_id=str(ctx.envelope.id),
-            recipient=email.to,
-            subject=email.subject,
-            body=email.body,
-            transport=mailer.transport,
-            location=location,
-            sent_at=now,
-        )
+    await ctx.tx.insert(
+        store.RECORD_SENT,
+        key=email.key,
+        event_id=str(ctx.envelope.id),
+        recipient=email.to,
+        subject=email.subject,
+        body=email.body,
+        transport=mailer.transport,
+        location=location,
+        sent_at=now,
     )
 
 

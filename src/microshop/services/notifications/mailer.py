@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import aiosmtplib
 
-from microshop.services.notifications.domain import Email, as_rfc5322, rfc5322_message
+from microshop.services.notifications.domain import SENDER_ADDRESS, Email
 
 
 class FolderMailer:
@@ -16,12 +16,15 @@ class FolderMailer:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._made = False
 
     async def send(self, email: Email, now: datetime) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self._made:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._made = True
         target = self.folder / f"{email.key}.eml"
         tmp = target.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(as_rfc5322(email, now))
+        tmp.write_bytes(email.rfc5322(now))
         # Same key, same file: a resend after a crash replaces it, never adds a second.
         os.replace(tmp, target)
         return str(target)
@@ -39,7 +42,9 @@ class SmtpMailer:
 
     async def send(self, email: Email, now: datetime) -> str:
         await aiosmtplib.send(
-            rfc5322_message(email, now),
+            email.rfc5322(now),
+            sender=SENDER_ADDRESS,
+            recipients=[email.to],
             hostname=self.host,
             port=self.port,
             username=self.username,

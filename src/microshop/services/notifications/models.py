@@ -1,25 +1,21 @@
-from datetime import datetime
+"""The notifications table (the schema; migrations/ creates it)."""
 
-from sqlalchemy import DateTime, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
 
-from microshop.chassis.db import Base
+metadata = MetaData()
 
-
-class NotificationsBase(Base):
-    __abstract__ = True
-
-
-class SentMessageRow(NotificationsBase):
-    __tablename__ = "sent_messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # Unique: exactly one e-mail per order per event type, whatever is redelivered.
-    key: Mapped[str] = mapped_column(String(150), unique=True)
-    event_id: Mapped[str] = mapped_column(String(36))
-    recipient: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    transport: Mapped[str] = mapped_column(String(10))
-    location: Mapped[str] = mapped_column(String(500))
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+# Every e-mail sent. The key is unique: exactly one e-mail per order per event
+# type, whatever is redelivered or recorded twice upstream.
+sent_messages = Table(
+    "sent_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(150), nullable=False, unique=True),
+    Column("event_id", String(36), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("transport", String(10), nullable=False),
+    Column("location", String(500), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+)

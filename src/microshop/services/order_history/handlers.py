@@ -1,8 +1,16 @@
-"""Event handlers of the read model: {event type: how it changes the view}."""
+"""Event handlers of the read model: {event type: how it changes the view}.
 
-import json
+Each reads the order's view in the batch's transaction (locked), folds the fact
+in by the rules of domain.py, and writes the view back. Events of one order in the
+same batch therefore see each other's writes. A missing view is created by
+whichever event comes first; if two consumers create it at once, the loser's
+UniqueViolation fails its batch and the bus redelivers it.
+"""
+
+from collections.abc import Callable
 from datetime import datetime
 
+from microshop.chassis.data import timestamp
 from microshop.chassis.inbox import EventContext, EventHandler
 from microshop.contracts.events import (
     Event,
@@ -17,61 +25,48 @@ from microshop.contracts.events import (
     ShipmentCancelled,
     ShipmentCreated,
 )
-from microshop.services.order_history.domain import Stamped, newer_status
-from microshop.services.order_history.models import OrderViewRow
+from microshop.services.order_history import store
+from microshop.services.order_history.domain import (
+    OrderOutcome,
+    OrderView,
+    PaymentFact,
+    ShipmentFact,
+    fold_order_outcome,
+    fold_order_placed,
+    fold_payment,
+    fold_shipment,
+)
 
-
-async def _view(ctx: EventContext, order_id: int) -> OrderViewRow:
-    # A missing view is created by whichever event comes first; if two consumers
-    # create it at once, the loser's unique violation makes the bus redeliver.
-    view = await ctx.session.get(OrderViewRow, order_id, with_for_update=True)
-    if view is None:
-        view = OrderViewRow(order_id=order_id, items="[]")
-        ctx.session.add(view)
-    view.updated_at = ctx.envelope.occurred_at
-    return view
-
-
-def _set_status(view: OrderViewRow, status: str, at: datetime, reason: str | None) -> None:
-    current = Stamped(view.status, view.status_at)
-    if newer_status(current, status, at):
-        view.status, view.status_at, view.reason = current.value, current.at, reason
+Fold = Callable[[OrderView, datetime], OrderView]
 
 
 async def record_order_placed(ctx: EventContext, order: OrderCreated) -> None:
-    view = await _view(ctx, order.id)
-    view.user_id, view.user_name, view.user_email = order.user_id, order.user_name, order.user_email
-    view.total, view.placed_at = order.total, order.created_at
-    view.items = json.dumps([item.model_dump(mode="json") for item in order.items])
-    _set_status(view, order.status, ctx.envelope.occurred_at, None)
+    await _fold_into_view(ctx, order.id, lambda view, at: fold_order_placed(view, order, at))
 
 
-async def record_order_outcome(
-    ctx: EventContext, order: OrderApproved | OrderRejected | OrderCancelled
-) -> None:
-    view = await _view(ctx, order.id)
-    view.user_id, view.user_name, view.user_email = order.user_id, order.user_name, order.user_email
-    view.total = order.total
-    _set_status(view, order.status, ctx.envelope.occurred_at, order.reason)
+async def record_order_outcome(ctx: EventContext, order: OrderOutcome) -> None:
+    await _fold_into_view(ctx, order.id, lambda view, at: fold_order_outcome(view, order, at))
 
 
-async def record_payment(
-    ctx: EventContext, payment: PaymentSucceeded | PaymentFailed | PaymentRefunded
-) -> None:
-    view = await _view(ctx, payment.order_id)
-    stamp = Stamped(view.payment_status, view.payment_at)
-    if stamp.apply(payment.status, ctx.envelope.occurred_at):
-        view.payment_status, view.payment_at = stamp.value, stamp.at
+async def record_payment(ctx: EventContext, payment: PaymentFact) -> None:
+    await _fold_into_view(ctx, payment.order_id, lambda view, at: fold_payment(view, payment, at))
 
 
-async def record_shipment(
-    ctx: EventContext, shipment: ShipmentCreated | ShipmentCancelled | ShipmentAdvanced
-) -> None:
-    view = await _view(ctx, shipment.order_id)
-    stamp = Stamped(view.shipment_status, view.shipment_at)
-    if stamp.apply(shipment.status, ctx.envelope.occurred_at):
-        view.shipment_status, view.shipment_at = stamp.value, stamp.at
-        view.tracking_number = shipment.tracking_number
+async def record_shipment(ctx: EventContext, shipment: ShipmentFact) -> None:
+    await _fold_into_view(
+        ctx, shipment.order_id, lambda view, at: fold_shipment(view, shipment, at)
+    )
+
+
+async def _fold_into_view(ctx: EventContext, order_id: int, fold: Fold) -> None:
+    # Aware UTC whatever the producer wrote, so stamps always compare.
+    at = timestamp(ctx.envelope.occurred_at)
+    found = await store.lock_view(ctx.tx, order_id)
+    view = fold(found or OrderView(order_id), at)
+    if found is None:
+        await store.add_view(ctx.tx, view)
+    elif view != found:  # an older fact changes nothing: no write
+        await store.change_view(ctx.tx, view)
 
 
 HANDLERS: dict[type[Event], EventHandler] = {

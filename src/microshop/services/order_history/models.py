@@ -1,34 +1,31 @@
-from datetime import datetime
-from decimal import Decimal
+"""The read model's one table (the schema; migrations/ creates it)."""
 
-from sqlalchemy import Integer, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, Text
 
-from microshop.chassis.db import Base, UtcDateTime
+from microshop.chassis.data.types import Timestamp
 
+metadata = MetaData()
 
-class OrderHistoryBase(Base):
-    __abstract__ = True
-
-
-class OrderViewRow(OrderHistoryBase):
-    """Everything a customer sees about one order, in one row: no joins, no calls."""
-
-    __tablename__ = "order_views"
-
-    order_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    user_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
-    user_name: Mapped[str | None] = mapped_column(String(200), default=None)
-    user_email: Mapped[str | None] = mapped_column(String(320), default=None)
-    items: Mapped[str] = mapped_column(Text, default="[]")  # JSON
-    total: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), default=None)
-    status: Mapped[str | None] = mapped_column(String(20), default=None)
-    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    reason: Mapped[str | None] = mapped_column(String(300), default=None)
-    payment_status: Mapped[str | None] = mapped_column(String(20), default=None)
-    payment_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    shipment_status: Mapped[str | None] = mapped_column(String(20), default=None)
-    shipment_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    tracking_number: Mapped[str | None] = mapped_column(String(40), default=None)
-    placed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+# Everything a customer sees about one order, in one row: no joins, no calls. Each
+# part keeps the time of the fact that last set it (`*_at`), so events can arrive in
+# any order (domain.py).
+order_views = Table(
+    "order_views",
+    metadata,
+    Column("order_id", Integer, primary_key=True, autoincrement=False),
+    Column("user_id", Integer, nullable=True, index=True),
+    Column("user_name", String(200), nullable=True),
+    Column("user_email", String(320), nullable=True),
+    Column("items", Text, nullable=False),  # JSON: the order's lines
+    Column("total", Numeric(16, 2), nullable=True),
+    Column("status", String(20), nullable=True),
+    Column("status_at", Timestamp, nullable=True),
+    Column("reason", String(300), nullable=True),
+    Column("payment_status", String(20), nullable=True),
+    Column("payment_at", Timestamp, nullable=True),
+    Column("shipment_status", String(20), nullable=True),
+    Column("shipment_at", Timestamp, nullable=True),
+    Column("tracking_number", String(40), nullable=True),
+    Column("placed_at", Timestamp, nullable=True),
+    Column("updated_at", Timestamp, nullable=True),
+)

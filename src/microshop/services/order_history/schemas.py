@@ -1,14 +1,13 @@
-import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from microshop.contracts.money import Amount
 
 
 class OrderViewPublic(BaseModel):
-    model_config = {"from_attributes": True}
+    model_config = ConfigDict(from_attributes=True)
 
     order_id: int
     user_id: int | None
@@ -23,8 +22,3 @@ class OrderViewPublic(BaseModel):
     tracking_number: str | None
     placed_at: datetime | None
     updated_at: datetime | None
-
-    @field_validator("items", mode="before")
-    @classmethod
-    def parse_items(cls, value: object) -> object:
-        return json.loads(value) if isinstance(value, str) else value

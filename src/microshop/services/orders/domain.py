@@ -1,26 +1,23 @@
 """Order rules: pure Python, no I/O.
 
-An order has lines; today's API places one product per order, but totals, the
-request fingerprint and the tables already speak in lines so the saga can grow
-into them without a migration of meaning.
+An order has lines; the chapter's API places one product per order, `items` several;
+totals, the request fingerprint and the tables all speak in lines.
 """
 
 import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from microshop.contracts.errors import Forbidden, Invalid, NotFound
 from microshop.contracts.money import to_cents
 
 MIN_QUANTITY = 1
 MAX_QUANTITY = 1000
-MAX_PAGE = 100
 MAX_LINES = 50
-# Ids are 32-bit integer columns on every backend; a larger id cannot exist.
-MAX_ID = 2**31 - 1
-MAX_IDEMPOTENCY_KEY = 200
 # Open mode has no identities: every anonymous caller shares one idempotency scope.
 ANONYMOUS_CALLER = 0
 
@@ -32,22 +29,19 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class OrderRuleBroken(Exception):
-    """A request the rules refuse; the service turns it into an HTTP answer."""
+class OrderNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("Order not found")
 
 
-class UserIdRequired(OrderRuleBroken):
-    pass
+class UserIdRequired(Invalid):
+    def __init__(self) -> None:
+        super().__init__("user_id is required")
 
 
-class CannotOrderForAnotherUser(OrderRuleBroken):
-    pass
-
-
-class InsufficientStock(OrderRuleBroken):
-    def __init__(self, available: int) -> None:
-        super().__init__(f"only {available} in stock")
-        self.available = available
+class CannotOrderForAnotherUser(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("Cannot order for another user")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,21 +59,6 @@ class Caller:
         return self.is_admin or self.user_id == order_user_id
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    limit: int
-    offset: int
-
-
-def page(limit: int | None, offset: int | None) -> Page:
-    """A list is never longer than MAX_PAGE, whatever the client asks for."""
-    return Page(limit=min(max(limit or MAX_PAGE, 1), MAX_PAGE), offset=max(offset or 0, 0))
-
-
-def is_valid_quantity(quantity: int) -> bool:
-    return MIN_QUANTITY <= quantity <= MAX_QUANTITY
-
-
 def customer_for(caller: Caller, requested_user_id: int | None) -> int:
     """The user an order is placed for: the caller by default; someone else only
     for an admin; in open mode (no identity) the request must name the user."""
@@ -92,9 +71,13 @@ def customer_for(caller: Caller, requested_user_id: int | None) -> int:
     return requested_user_id
 
 
-def check_stock(available: int, quantity: int) -> None:
-    if available < quantity:
-        raise InsufficientStock(max(available, 0))
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """The snapshot of the user an order keeps (names never change through the API)."""
+
+    id: int
+    name: str
+    email: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +90,18 @@ class OrderLine:
     @property
     def line_total(self) -> Decimal:
         return to_cents(self.unit_price * self.quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: int
+    customer: Customer
+    status: OrderStatus
+    total: Decimal
+    lines: tuple[OrderLine, ...]
+    created_at: datetime
+    reason: str | None
+    request_hash: str
 
 
 def order_total(lines: Iterable[OrderLine]) -> Decimal:

@@ -22,8 +22,6 @@ class OrdersSettings(ServiceSettings):
     saga_sweep_every: float = 5.0
     # A saga's lease (see orchestrator): how soon a crashed replica's sagas resume.
     saga_lease_seconds: float = Field(30.0, gt=0)
-    # Fault injection for the crash tests only, e.g. "inventory.called" (see orchestrator).
-    crash_at: str | None = None
 
 
 async def start_orchestrator(app: FastAPI) -> None:
@@ -33,7 +31,6 @@ async def start_orchestrator(app: FastAPI) -> None:
         app.state.client,
         step_attempts=settings.saga_step_attempts,
         compensation_deadline=settings.saga_compensation_deadline,
-        crash_at=settings.crash_at,
         lease=timedelta(seconds=settings.saga_lease_seconds),
     )
     # The sweeper's first pass resumes every saga a previous process left unfinished.

@@ -1,104 +1,90 @@
-from datetime import datetime
-from decimal import Decimal
+"""The orders tables (the schema; migrations/ creates them)."""
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
+    Column,
     ForeignKey,
     Integer,
+    MetaData,
     Numeric,
     String,
+    Table,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from microshop.chassis.db import Base, UtcDateTime, utc_now
-from microshop.services.orders.domain import MAX_IDEMPOTENCY_KEY, OrderStatus
+from microshop.chassis.data.types import Timestamp
+from microshop.chassis.idempotency import MAX_IDEMPOTENCY_KEY
 
-
-class OrdersBase(Base):
-    __abstract__ = True
-
+metadata = MetaData()
 
 # Totals outgrow a unit price: 1000 x 99,999,999.99 needs 14 digits.
 AMOUNT = Numeric(14, 2)
 
-
-class OrderRow(OrdersBase):
-    __tablename__ = "orders"
-    __table_args__ = (
-        # The database, not a check-then-insert, decides that a retried request
-        # with the same key from the same caller is the same order.
-        UniqueConstraint("placed_by", "idempotency_key", name="uq_orders_idempotency"),
-        CheckConstraint("total >= 0", name="total_not_negative"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(Integer, index=True)
-    user_name: Mapped[str] = mapped_column(String(200))
-    user_email: Mapped[str] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING.value)
-    total: Mapped[Decimal] = mapped_column(AMOUNT)
-    placed_by: Mapped[int] = mapped_column(Integer)
-    idempotency_key: Mapped[str | None] = mapped_column(String(MAX_IDEMPOTENCY_KEY))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, nullable=False, index=True),
+    Column("user_name", String(200), nullable=False),
+    Column("user_email", String(320), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("total", AMOUNT, nullable=False),
+    Column("placed_by", Integer, nullable=False),
+    Column("idempotency_key", String(MAX_IDEMPOTENCY_KEY), nullable=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
     # Why the order ended rejected or cancelled (None while pending or approved).
-    reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    Column("reason", String(300), nullable=True),
+    # The database, not a check-then-insert, decides that a retried request with
+    # the same key from the same caller is the same order.
+    UniqueConstraint("placed_by", "idempotency_key", name="uq_orders_idempotency"),
+    CheckConstraint("total >= 0", name="total_not_negative"),
+)
 
-    lines: Mapped[list["OrderLineRow"]] = relationship(
-        back_populates="order",
-        cascade="all, delete-orphan",
-        lazy="selectin",
-        order_by="OrderLineRow.id",
-    )
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("product_id", Integer, nullable=False),
+    Column("product_name", String(200), nullable=False),
+    Column("unit_price", Numeric(12, 2), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("line_total", AMOUNT, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+)
 
-
-class OrderLineRow(OrdersBase):
-    __tablename__ = "order_lines"
-    __table_args__ = (
-        CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    product_id: Mapped[int] = mapped_column(Integer)
-    product_name: Mapped[str] = mapped_column(String(200))
-    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    quantity: Mapped[int] = mapped_column(Integer)
-    line_total: Mapped[Decimal] = mapped_column(AMOUNT)
-
-    order: Mapped[OrderRow] = relationship(back_populates="lines")
-
-
-class SagaRow(OrdersBase):
-    """The order saga's persisted state (see saga.py): written before each step."""
-
-    __tablename__ = "sagas"
-
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
-    phase: Mapped[str] = mapped_column(String(20), index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[str | None] = mapped_column(String(20), default=None)
-    reason: Mapped[str | None] = mapped_column(String(300), default=None)
-    cancel_requested: Mapped[bool] = mapped_column(default=False)
+# The order saga's persisted state (saga.py): written with each step's outcome.
+sagas = Table(
+    "sagas",
+    metadata,
+    Column("order_id", Integer, ForeignKey("orders.id"), primary_key=True),
+    Column("phase", String(20), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("outcome", String(20), nullable=True),
+    Column("reason", String(300), nullable=True),
+    Column("cancel_requested", Boolean, nullable=False),
     # The simulated card for the payment step; cleared when the saga finishes.
-    card_number: Mapped[str | None] = mapped_column(String(30), default=None)
+    Column("card_number", String(30), nullable=True),
     # Which orders replica drives the saga, until when (replicas never run one twice).
-    lease_owner: Mapped[str | None] = mapped_column(String(60), default=None)
-    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    Column("lease_owner", String(60), nullable=True),
+    Column("lease_until", Timestamp, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
 
-
-class SagaStepRow(OrdersBase):
-    """The saga's log: every step started, succeeded, failed or compensated."""
-
-    __tablename__ = "saga_steps"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    step: Mapped[str] = mapped_column(String(20))
-    event: Mapped[str] = mapped_column(String(30))
-    detail: Mapped[str | None] = mapped_column(String(500), default=None)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+# The saga's log: every step started, succeeded, failed or compensated.
+saga_steps = Table(
+    "saga_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("step", String(20), nullable=False),
+    Column("event", String(30), nullable=False),
+    Column("detail", String(500), nullable=True),
+    Column("at", Timestamp, nullable=False),
+)

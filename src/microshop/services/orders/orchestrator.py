@@ -2,36 +2,36 @@
 state and a log entry before moving on, and resumes every unfinished saga after
 a restart. A lease on the saga row keeps two orders replicas from driving the
 same saga at once; a replica that dies simply lets its lease run out.
+
+A new order's saga starts in the process that took the order, from the state its
+own transaction wrote (lease included), so the first step runs without a read.
 """
 
 import asyncio
 import contextlib
 import os
-import random
-import signal
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, select
 
+from microshop.chassis.backoff import backoff
 from microshop.chassis.client import ServiceClient
-from microshop.chassis.db import Database
-from microshop.chassis.errors import ServiceUnavailable
-from microshop.services.orders import saga
-from microshop.services.orders.models import SagaRow
-from microshop.services.orders.saga import Action, Outcome, Phase, SagaState
-from microshop.services.orders.saga_store import LEASE, Progress, SagaStore
-from microshop.services.orders.steps import (
-    ACTIONS,
-    COMPENSATIONS,
-    Done,
-    Failed,
-    NotCompensable,
-    SagaOrder,
-)
+from microshop.chassis.data import Database, Query
+from microshop.chassis.faults import crash_point
+from microshop.contracts.errors import Unavailable
+from microshop.services.orders.models import sagas
+from microshop.services.orders.saga import Action, Phase
+from microshop.services.orders.saga_store import LEASE, LeaseLost, Progress, SagaStore
+from microshop.services.orders.service import SagaOwner
+from microshop.services.orders.steps import ORDER_SAGA, STEP_NAMED, Done, Failed, NotCompensable
 
 log = structlog.get_logger()
+
+PHASE = Query(select(sagas.c.phase).where(sagas.c.order_id == bindparam("order_id")))
+# How often a waiter looks at a saga driven by another replica (no event reaches it).
+WAIT_POLL_S = 0.25
 
 
 class Unknown(Exception):
@@ -46,14 +46,12 @@ class Orchestrator:
         *,
         step_attempts: int = 3,
         compensation_deadline: float = 300.0,
-        crash_at: str | None = None,
         lease: timedelta = LEASE,
     ) -> None:
         self.db, self.client = db, client
         self.lease = lease
         self.step_attempts = step_attempts
         self.compensation_deadline = compensation_deadline
-        self.crash_at = crash_at
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.store = SagaStore(db, self.owner, lease)
         self.running: dict[int, asyncio.Task[None]] = {}
@@ -62,6 +60,10 @@ class Orchestrator:
         self._stopping = False
         self._finished: dict[int, asyncio.Event] = {}
         self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def saga_owner(self) -> SagaOwner:
+        return SagaOwner(self.owner, self.lease)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -77,7 +79,9 @@ class Orchestrator:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    def launch(self, order_id: int) -> None:
+    def launch(self, order_id: int, progress: Progress | None = None) -> None:
+        """Drives the saga in this process: from `progress` if the caller just wrote
+        it (a new order), else from the database once its lease can be taken."""
         if self._stopping:
             return
         if order_id in self.running:
@@ -85,7 +89,7 @@ class Orchestrator:
             # on its way out: it would miss the change that called us.
             self._drive_again.add(order_id)
             return
-        task = asyncio.create_task(self._drive(order_id), name=f"saga-{order_id}")
+        task = asyncio.create_task(self._drive(order_id, progress), name=f"saga-{order_id}")
         self.running[order_id] = task
         task.add_done_callback(lambda _: self._ended(order_id))
 
@@ -100,26 +104,18 @@ class Orchestrator:
         deadline = loop.time() + timeout
         while (remaining := deadline - loop.time()) > 0:
             event = self._finished.setdefault(order_id, asyncio.Event())
-            async with self.db.sessions() as session:
-                row = await session.get(SagaRow, order_id)
-                if row is None or row.phase == Phase.DONE:
-                    return
-            # A run that ends wakes us, but it may have ended before the change we
-            # wait on (a cancel) was even made: check the saga again.
+            phase = await self.db.fetch_value(PHASE, order_id=order_id)
+            if phase is None or phase == Phase.DONE:
+                return
+            # A run that ends here wakes us; it may also have ended before the change
+            # we wait on (a cancel) was made, or run elsewhere: so look again.
+            wait = remaining if order_id in self.running else min(remaining, WAIT_POLL_S)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+                await asyncio.wait_for(event.wait(), wait)
 
     async def resume_unfinished(self) -> int:
         """Launches every unfinished saga nobody holds a live lease on."""
-        now = datetime.now(UTC)
-        async with self.db.sessions() as session:
-            ids = await session.scalars(
-                select(SagaRow.order_id).where(
-                    SagaRow.phase != Phase.DONE,
-                    or_(SagaRow.lease_until.is_(None), SagaRow.lease_until < now),
-                )
-            )
-            waiting = [i for i in ids if i not in self.running]
+        waiting = [i for i in await self.store.resumable() if i not in self.running]
         for order_id in waiting:
             self.launch(order_id)
         return len(waiting)
@@ -135,84 +131,88 @@ class Orchestrator:
 
     # -- one saga ----------------------------------------------------------------
 
-    async def _drive(self, order_id: int) -> None:
-        progress = await self.store.claim(order_id)
+    async def _drive(self, order_id: int, progress: Progress | None) -> None:
+        progress = progress or await self.store.claim(order_id)
         if progress is None:
             return
+        lost = False
         try:
             while not progress.state.finished:
-                state = progress.state
-                if progress.cancel_requested and state.phase == Phase.FORWARD:
-                    cancelled = saga.cancel(state, "Cancelled by request")
-                    progress = await self.store.save(
-                        progress, cancelled, "order", "cancel_requested"
-                    )
-                    continue
-                action, step = state.next_action()  # type: ignore[misc]
-                if action == Action.RUN:
-                    progress = await self._run(order_id, progress, step)
-                else:
-                    progress = await self._compensate(order_id, progress, step)
+                progress = await self._advance(progress)
+        except LeaseLost:
+            lost = True
+            log.info("saga taken over by another replica", order_id=order_id)
         except Exception:
             log.exception(
                 "saga stopped on an unexpected error; the sweeper will resume it", order_id=order_id
             )
         finally:
-            if not progress.state.finished:  # a finished saga's last save dropped the lease
+            # A finished saga's last save dropped the lease; a lost one is not ours.
+            if not progress.state.finished and not lost:
                 await self.store.release_lease(order_id)
             if event := self._finished.pop(order_id, None):
                 event.set()
 
-    async def _run(self, order_id: int, progress: Progress, step: str) -> Progress:
+    async def _advance(self, progress: Progress) -> Progress:
         state = progress.state
+        if progress.cancel_requested and state.phase == Phase.FORWARD:
+            cancelled = ORDER_SAGA.cancel(state, "Cancelled by request")
+            return await self.store.save(progress, cancelled, "order", "cancel_requested")
+        action, step = ORDER_SAGA.next_action(state)  # type: ignore[misc]
+        if action == Action.RUN:
+            return await self._run(progress, step)
+        return await self._compensate(progress, step)
+
+    async def _run(self, progress: Progress, step: str) -> Progress:
+        order_id, state = progress.order.order_id, progress.state
         if progress.announced != (step, "started"):
             await self.store.log(order_id, step, "started")
-        self._crash_point(f"{step}.started")
+        crash_point(f"{step}.started")
         try:
-            result = await self._with_retries(step, progress.order)
+            result = await self._with_retries(step, progress)
         except Unknown as exc:
-            self._crash_point(f"{step}.called")
-            new = saga.step_failed(state, f"{step} unavailable", outcome_unknown=True)
+            crash_point(f"{step}.called")
+            new = ORDER_SAGA.step_failed(state, f"{step} unavailable", outcome_unknown=True)
             return await self.store.save(progress, new, step, "failed", f"outcome unknown: {exc}")
-        self._crash_point(f"{step}.called")
+        crash_point(f"{step}.called")
         if isinstance(result, Done):
-            return await self.store.save(
-                progress, saga.step_succeeded(state), step, "succeeded", result.detail
-            )
-        return await self.store.save(
-            progress, saga.step_failed(state, result.reason), step, "failed", result.reason
-        )
+            succeeded = ORDER_SAGA.step_succeeded(state)
+            return await self.store.save(progress, succeeded, step, "succeeded", result.detail)
+        failed = ORDER_SAGA.step_failed(state, result.reason)
+        return await self.store.save(progress, failed, step, "failed", result.reason)
 
-    async def _with_retries(self, step: str, order: SagaOrder) -> Done | Failed:
+    async def _with_retries(self, step: str, progress: Progress) -> Done | Failed:
         for attempt in range(1, self.step_attempts + 1):
             try:
-                return await ACTIONS[step](self.client, order)
-            except ServiceUnavailable as exc:
+                return await STEP_NAMED[step].action(self.client, progress.order)
+            except Unavailable as exc:
                 if attempt == self.step_attempts:
                     raise Unknown(exc.message) from None
                 # Jittered, so sagas that failed together do not retry in lockstep.
-                await asyncio.sleep(random.uniform(0.5, 1.0) * 0.4 * 2 ** (attempt - 1))
+                await asyncio.sleep(backoff(attempt, base=0.4, jitter=True))
         raise AssertionError("unreachable")
 
-    async def _compensate(self, order_id: int, progress: Progress, step: str) -> Progress:
+    async def _compensate(self, progress: Progress, step: str) -> Progress:
+        order_id = progress.order.order_id
         if progress.announced != (step, "compensating"):
             await self.store.log(order_id, step, "compensating")
-        self._crash_point(f"{step}.compensating")
+        crash_point(f"{step}.compensating")
         loop = asyncio.get_running_loop()
-        deadline, delay = loop.time() + self.compensation_deadline, 0.2
+        deadline, attempt = loop.time() + self.compensation_deadline, 0
         while True:
             try:
-                result = await COMPENSATIONS[step](self.client, progress.order)
+                result = await STEP_NAMED[step].compensation(self.client, progress.order)
                 break
             except NotCompensable as exc:
                 # Only a cancellation of an approved order gets here: it stays approved.
-                approved = SagaState(Phase.DONE, len(saga.STEPS), Outcome.APPROVED)
                 return await self.store.save(
-                    progress, approved, step, "compensation_refused", str(exc)
+                    progress, ORDER_SAGA.approved(), step, "compensation_refused", str(exc)
                 )
             except Exception as exc:
                 if loop.time() > deadline:
                     raise  # left compensating: the sweeper resumes it later
+                attempt += 1
+                delay = backoff(attempt)
                 log.warning(
                     "compensation failed, retrying",
                     order_id=order_id,
@@ -221,16 +221,8 @@ class Orchestrator:
                     in_s=delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                await self.store.take_lease(order_id)
-        self._crash_point(f"{step}.compensated")
-        return await self.store.save(
-            progress, saga.compensated(progress.state), step, "compensated", result.detail
-        )
-
-    def _crash_point(self, name: str) -> None:
-        # Fault injection for the crash tests (MICROSHOP_ORDERS_CRASH_AT=inventory.called):
-        # a real SIGKILL at a step boundary, exactly where a power cut could land.
-        if self.crash_at == name:
-            log.warning("crash point reached: killing this process", point=name)
-            os.kill(os.getpid(), signal.SIGKILL)
+                if not await self.store.take_lease(order_id):
+                    raise LeaseLost(order_id) from None
+        crash_point(f"{step}.compensated")
+        undone = ORDER_SAGA.compensated(progress.state)
+        return await self.store.save(progress, undone, step, "compensated", result.detail)

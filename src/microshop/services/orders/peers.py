@@ -1,8 +1,9 @@
 """What orders reads from its neighbours, through their HTTP APIs only.
 
-The caller's own token goes along: the users service decides what they may read.
-A peer that cannot answer raises ServiceUnavailable in the client (a 503 here);
-a peer that answers something this contract does not expect is a 502.
+The caller's own token goes along to the users service, which decides what they
+may read; the product list is public. A peer that cannot answer raises
+Unavailable in the client (a 503 here); a peer that answers something this
+contract does not expect is a BadUpstream (502).
 """
 
 from typing import TypeVar
@@ -10,8 +11,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from microshop.chassis.client import Reply, ServiceClient
-from microshop.chassis.errors import ApiError, NotFound
 from microshop.contracts.api import ProductPublic, UserPublic
+from microshop.contracts.errors import BadUpstream, NotFound
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -21,8 +22,9 @@ async def fetch_user(client: ServiceClient, user_id: int, token: str | None) -> 
     return _parse("users", reply, UserPublic, not_found="User not found")
 
 
-async def fetch_product(client: ServiceClient, product_id: int, token: str | None) -> ProductPublic:
-    reply = await client.get("catalog", f"/products/{product_id}", token=token)
+async def fetch_product(client: ServiceClient, product_id: int) -> ProductPublic:
+    # Read at the moment of ordering, never from a cache: an order takes today's price.
+    reply = await client.get("catalog", f"/products/{product_id}")
     return _parse("catalog", reply, ProductPublic, not_found="Product not found")
 
 
@@ -37,8 +39,8 @@ def _parse(service: str, reply: Reply, model: type[Model], *, not_found: str) ->
         raise _unexpected(service, reply) from None
 
 
-def _unexpected(service: str, reply: Reply) -> ApiError:
-    return ApiError(502, f"{service} gave an unexpected answer", upstream_status=reply.status)
+def _unexpected(service: str, reply: Reply) -> BadUpstream:
+    return BadUpstream(f"{service} gave an unexpected answer", upstream_status=reply.status)
 
 
 async def shipment_has_left(client: ServiceClient, order_id: int) -> bool:

@@ -1,18 +1,20 @@
-"""The order saga as a pure state machine: which step runs next, what a success,
-a failure or a cancellation leads to, and which compensations follow. No I/O:
-the orchestrator persists each state and performs each action.
+"""The order saga as a pure state machine over a list of steps: which runs next,
+what a success, a failure or a cancellation leads to, and which compensations
+follow. No I/O: the orchestrator persists each state and performs each action;
+steps.py declares the steps themselves, once.
 
-Steps run in the chapter's order (the order itself was created before the saga
-starts): payment -> inventory -> shipping. A failure compensates the completed
-steps in reverse (cancel shipment, restore stock, refund payment), then the order
-is rejected. When a step's outcome is unknown (it timed out), its own
-compensation runs too: every compensation is safe when nothing was done.
+Steps run in order (the order itself was created before the saga starts). A
+failure compensates the completed steps in reverse, then the order is rejected.
+When a step's outcome is unknown (it timed out), its own compensation runs too:
+every compensation is safe when nothing was done.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Protocol
 
-STEPS: tuple[str, ...] = ("payment", "inventory", "shipping")
+from microshop.contracts.errors import Conflict
 
 
 class Phase(StrEnum):
@@ -32,8 +34,13 @@ class Action(StrEnum):
     COMPENSATE = "compensate"
 
 
-class CannotCancel(Exception):
+class CannotCancel(Conflict):
     pass
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,44 +56,52 @@ class SagaState:
     def finished(self) -> bool:
         return self.phase == Phase.DONE
 
-    def next_action(self) -> tuple[Action, str] | None:
-        if self.phase == Phase.FORWARD:
-            return Action.RUN, STEPS[self.position]
-        if self.phase == Phase.COMPENSATING:
-            return Action.COMPENSATE, STEPS[self.position]
+
+class SagaPlan:
+    """The transitions of a saga made of `steps`, in the order given."""
+
+    def __init__(self, steps: Sequence[Named]) -> None:
+        self.names = tuple(step.name for step in steps)
+
+    def start(self) -> SagaState:
+        return SagaState()
+
+    def next_action(self, state: SagaState) -> tuple[Action, str] | None:
+        if state.phase == Phase.FORWARD:
+            return Action.RUN, self.names[state.position]
+        if state.phase == Phase.COMPENSATING:
+            return Action.COMPENSATE, self.names[state.position]
         return None
 
+    def step_succeeded(self, state: SagaState) -> SagaState:
+        _expect(state, Phase.FORWARD)
+        position = state.position + 1
+        if position == len(self.names):
+            return SagaState(Phase.DONE, position, Outcome.APPROVED, None)
+        return replace(state, position=position)
 
-def start() -> SagaState:
-    return SagaState()
+    def step_failed(
+        self, state: SagaState, reason: str, *, outcome_unknown: bool = False
+    ) -> SagaState:
+        _expect(state, Phase.FORWARD)
+        first = state.position if outcome_unknown else state.position - 1
+        return _compensate_from(first, Outcome.REJECTED, reason)
 
+    def compensated(self, state: SagaState) -> SagaState:
+        _expect(state, Phase.COMPENSATING)
+        return _compensate_from(state.position - 1, state.outcome, state.reason)
 
-def step_succeeded(state: SagaState) -> SagaState:
-    _expect(state, Phase.FORWARD)
-    position = state.position + 1
-    if position == len(STEPS):
-        return SagaState(Phase.DONE, position, Outcome.APPROVED, None)
-    return replace(state, position=position)
+    def cancel(self, state: SagaState, reason: str = "Cancelled by request") -> SagaState:
+        """A cancellation between steps: undo what was done, end `cancelled`."""
+        if state.phase == Phase.FORWARD:
+            return _compensate_from(state.position - 1, Outcome.CANCELLED, reason)
+        if state.phase == Phase.DONE and state.outcome == Outcome.APPROVED:
+            return _compensate_from(len(self.names) - 1, Outcome.CANCELLED, reason)
+        raise CannotCancel(f"Order is already {state.outcome or 'being rejected'}")
 
-
-def step_failed(state: SagaState, reason: str, *, outcome_unknown: bool = False) -> SagaState:
-    _expect(state, Phase.FORWARD)
-    first = state.position if outcome_unknown else state.position - 1
-    return _compensate_from(first, Outcome.REJECTED, reason)
-
-
-def compensated(state: SagaState) -> SagaState:
-    _expect(state, Phase.COMPENSATING)
-    return _compensate_from(state.position - 1, state.outcome, state.reason)
-
-
-def cancel(state: SagaState, reason: str = "Cancelled by request") -> SagaState:
-    """A cancellation between steps: undo what was done, end `cancelled`."""
-    if state.phase == Phase.FORWARD:
-        return _compensate_from(state.position - 1, Outcome.CANCELLED, reason)
-    if state.phase == Phase.DONE and state.outcome == Outcome.APPROVED:
-        return _compensate_from(len(STEPS) - 1, Outcome.CANCELLED, reason)
-    raise CannotCancel(f"order is already {state.outcome or 'being rejected'}")
+    def approved(self) -> SagaState:
+        """Where a refused compensation of an approved order leaves it: still approved."""
+        return SagaState(Phase.DONE, len(self.names), Outcome.APPROVED)
 
 
 def _compensate_from(position: int, outcome: Outcome | None, reason: str | None) -> SagaState:

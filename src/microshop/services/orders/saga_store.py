@@ -1,22 +1,26 @@
 """Where the order saga's state lives: the saga row, its step log and the lease,
-each change one transaction in the orders database (see saga.py for the rules and
-orchestrator.py for who calls what, when)."""
+in the orders database (saga.py has the rules, orchestrator.py the driving).
+
+The first state is written by the order's own transaction (service.place_order);
+every later save is one transaction whose first statement is a fenced UPDATE
+(`WHERE order_id = ? AND lease_owner = ?`): a replica that lost its lease changes
+nothing, and a cancellation asked for meanwhile makes a forward save match no row,
+so the driver learns of it exactly when it matters.
+"""
 
 import contextlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Update, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, false, or_, select, update
 
-from microshop.chassis.db import Database
+from microshop.chassis.data import Database, Query, Row, Transaction, insert_into, money, utc_now
 from microshop.chassis.outbox import record_event
 from microshop.contracts.events import OrderApproved, OrderCancelled, OrderRejected
-from microshop.services.orders import saga
-from microshop.services.orders.models import OrderRow, SagaRow, SagaStepRow
+from microshop.services.orders.models import order_lines, orders, saga_steps, sagas
 from microshop.services.orders.saga import Action, Outcome, Phase, SagaState
-from microshop.services.orders.steps import SagaOrder
+from microshop.services.orders.steps import ORDER_SAGA, SagaOrder
 
 log = structlog.get_logger()
 
@@ -29,10 +33,124 @@ OUTCOME_EVENTS = {
     Outcome.CANCELLED: OrderCancelled,
 }
 
+NEW_SAGA = insert_into(
+    sagas,
+    [
+        "order_id",
+        "phase",
+        "position",
+        "cancel_requested",
+        "card_number",
+        "lease_owner",
+        "lease_until",
+        "created_at",
+        "updated_at",
+    ],
+)
+LOG = insert_into(saga_steps, ["order_id", "step", "event", "detail", "at"])
+_STATE = {
+    "phase": bindparam("phase"),
+    "position": bindparam("position"),
+    "outcome": bindparam("outcome"),
+    "reason": bindparam("reason"),
+    "updated_at": bindparam("now"),
+    "lease_until": bindparam("lease_until"),
+}
+_OWNED = (sagas.c.order_id == bindparam("order_id"), sagas.c.lease_owner == bindparam("owner"))
+# Forward progress: matches nothing if a cancel is pending (or the lease is gone).
+SAVE_UNLESS_CANCELLED = Query(
+    update(sagas).where(*_OWNED, sagas.c.cancel_requested == false()).values(_STATE)
+)
+# Compensating, or ending: whatever cancel was pending is being honoured now.
+SAVE = Query(update(sagas).where(*_OWNED).values({**_STATE, "cancel_requested": False}))
+# The end: the lease, the card number and any pending cancel are dropped with it.
+_END = {**_STATE, "cancel_requested": False, "card_number": None, "lease_owner": None}
+FINISH = Query(update(sagas).where(*_OWNED).values(_END))
+FINISH_UNLESS_CANCELLED = Query(
+    update(sagas).where(*_OWNED, sagas.c.cancel_requested == false()).values(_END)
+)
+ORDER_OUTCOME = Query(
+    update(orders)
+    .where(orders.c.id == bindparam("order_id"))
+    .values(status=bindparam("status"), reason=bindparam("reason"))
+)
+LEASE_HOLDER = Query(
+    select(sagas.c.lease_owner, sagas.c.cancel_requested).where(
+        sagas.c.order_id == bindparam("order_id")
+    )
+)
+TAKE_LEASE = Query(
+    update(sagas)
+    .where(
+        sagas.c.order_id == bindparam("order_id"),
+        sagas.c.phase != Phase.DONE.value,
+        or_(
+            sagas.c.lease_until.is_(None),
+            sagas.c.lease_until < bindparam("now"),
+            sagas.c.lease_owner == bindparam("owner"),
+        ),
+    )
+    .values(lease_owner=bindparam("owner"), lease_until=bindparam("lease_until"))
+)
+RELEASE_LEASE = Query(update(sagas).where(*_OWNED).values(lease_owner=None, lease_until=None))
+SAGA = Query(select(sagas).where(sagas.c.order_id == bindparam("order_id")))
+ORDER = Query(select(orders).where(orders.c.id == bindparam("order_id")))
+LINES = Query(
+    select(order_lines.c.product_id, order_lines.c.quantity)
+    .where(order_lines.c.order_id == bindparam("order_id"))
+    .order_by(order_lines.c.id)
+)
+LAST_LOG = Query(
+    select(saga_steps.c.step, saga_steps.c.event)
+    .where(saga_steps.c.order_id == bindparam("order_id"))
+    .order_by(saga_steps.c.id.desc())
+    .limit(1)
+)
+RESUMABLE = Query(
+    select(sagas.c.order_id)
+    .where(
+        sagas.c.phase != Phase.DONE.value,
+        or_(sagas.c.lease_until.is_(None), sagas.c.lease_until < bindparam("now")),
+    )
+    .order_by(sagas.c.order_id)
+)
 
-def state_of(row: SagaRow) -> SagaState:
+UNFINISHED = Query(
+    select(sagas)
+    .where(sagas.c.phase != Phase.DONE.value, sagas.c.updated_at <= bindparam("cutoff"))
+    .order_by(sagas.c.order_id)
+)
+FLAG_CANCEL = Query(
+    update(sagas)
+    .where(sagas.c.order_id == bindparam("order_id"), sagas.c.phase == Phase.FORWARD.value)
+    .values(cancel_requested=True)
+)
+UNDO_APPROVED = Query(
+    update(sagas)
+    .where(
+        sagas.c.order_id == bindparam("order_id"),
+        sagas.c.phase == Phase.DONE.value,
+        sagas.c.outcome == Outcome.APPROVED.value,
+    )
+    .values(
+        phase=bindparam("phase"),
+        position=bindparam("position"),
+        outcome=bindparam("outcome"),
+        reason=bindparam("reason"),
+    )
+)
+
+
+class LeaseLost(Exception):
+    """Another replica took this saga over (our lease ran out): stop driving it."""
+
+
+def state_of(row: Row) -> SagaState:
     return SagaState(
-        Phase(row.phase), row.position, Outcome(row.outcome) if row.outcome else None, row.reason
+        Phase(row["phase"]),
+        row["position"],
+        Outcome(row["outcome"]) if row["outcome"] else None,
+        row["reason"],
     )
 
 
@@ -47,129 +165,181 @@ class Progress:
     announced: tuple[str, str] | None
 
 
+def announcement(state: SagaState) -> tuple[str, str] | None:
+    """The log entry that says which action comes next, written with the state."""
+    next_action = ORDER_SAGA.next_action(state)
+    if next_action is None:
+        return None
+    action, step = next_action
+    return step, "started" if action == Action.RUN else "compensating"
+
+
+async def write_first_state(
+    tx: Transaction, order: SagaOrder, owner: str, lease: timedelta, now: datetime
+) -> Progress:
+    """The saga's first row, its lease and its first two log entries, inside the
+    order's own transaction: the saga needs no claim before its first step."""
+    state = ORDER_SAGA.start()
+    await tx.execute(
+        NEW_SAGA,
+        order_id=order.order_id,
+        phase=state.phase.value,
+        position=state.position,
+        cancel_requested=False,
+        card_number=order.card_number,
+        lease_owner=owner,
+        lease_until=now + lease,
+        created_at=now,
+        updated_at=now,
+    )
+    await _log(tx, order.order_id, "order", "created", None, now)
+    announced = announcement(state)
+    assert announced is not None
+    await _log(tx, order.order_id, *announced, None, now)
+    return Progress(order, state, cancel_requested=False, announced=announced)
+
+
+async def _log(
+    tx: Transaction, order_id: int, step: str, event: str, detail: str | None, at: datetime
+) -> None:
+    await tx.execute(LOG, order_id=order_id, step=step, event=event, detail=detail, at=at)
+
+
 class SagaStore:
     def __init__(self, db: Database, owner: str, lease: timedelta = LEASE) -> None:
         self.db, self.owner, self.lease = db, owner, lease
 
     async def log(self, order_id: int, step: str, event: str, detail: str | None = None) -> None:
-        async with self.db.sessions.begin() as session:
-            session.add(SagaStepRow(order_id=order_id, step=step, event=event, detail=detail))
+        async with self.db.transaction() as tx:
+            await _log(tx, order_id, step, event, detail, utc_now())
 
     async def save(
         self, progress: Progress, state: SagaState, step: str, event: str, detail: str | None = None
     ) -> Progress:
         """The new state, its log entry, the announcement of the next action and, at
         the end, the order's outcome and its event: one transaction, so a crash
-        leaves either all of it or none. Announcing the next step here (instead of
-        in a transaction of its own) halves the commits a saga makes."""
-        order_id = progress.order.order_id
-        now = datetime.now(UTC)
-        async with self.db.sessions.begin() as session:
-            if state.outcome == Outcome.APPROVED and await self._cancel_pending(session, order_id):
-                # A cancellation asked for while the last step ran: undo it all now.
-                state = saga.cancel(state, "Cancelled by request")
-            row = await session.get(SagaRow, order_id)
-            assert row is not None
-            row.phase, row.position = state.phase.value, state.position
-            row.outcome = state.outcome.value if state.outcome else None
-            row.reason, row.updated_at = state.reason, now
-            row.lease_until = now + self.lease
-            session.add(SagaStepRow(order_id=order_id, step=step, event=event, detail=detail))
-            cancel_requested, announced = row.cancel_requested, None
-            if not state.finished and not (cancel_requested and state.phase == Phase.FORWARD):
-                action, next_step = state.next_action()  # type: ignore[misc]
-                announced = (next_step, "started" if action == Action.RUN else "compensating")
-                session.add(SagaStepRow(order_id=order_id, step=next_step, event=announced[1]))
+        leaves either all of it or none. Raises LeaseLost if another replica took over."""
+        order = progress.order
+        now = utc_now()
+        async with self.db.transaction() as tx:
+            state = await self._write_state(tx, order.order_id, state, now)
+            await _log(tx, order.order_id, step, event, detail, now)
+            announced = announcement(state)
+            if announced is not None:
+                await _log(tx, order.order_id, *announced, None, now)
             if state.finished:
-                row.cancel_requested, row.card_number = False, None
-                row.lease_owner, row.lease_until = None, None
-                order = await session.get(OrderRow, order_id)
-                assert order is not None and state.outcome is not None
-                order.status, order.reason = state.outcome.value, state.reason
-                await record_event(
-                    session,
-                    OUTCOME_EVENTS[state.outcome](
-                        id=order.id,
-                        user_id=order.user_id,
-                        user_name=order.user_name,
-                        user_email=order.user_email,
-                        total=order.total,
-                        status=order.status,
-                        reason=order.reason,
-                    ),
-                )
+                await self._finish_order(tx, order, state)
         if state.finished:
-            log.info("saga finished", order_id=order_id, outcome=state.outcome, reason=state.reason)
-        return replace(
-            progress, state=state, cancel_requested=cancel_requested, announced=announced
-        )
+            # Debug, not info: one line per order is most of a busy log (and its CPU).
+            log.debug(
+                "saga finished", order_id=order.order_id, outcome=state.outcome, reason=state.reason
+            )
+        return replace(progress, state=state, cancel_requested=False, announced=announced)
 
-    async def _cancel_pending(self, session: AsyncSession, order_id: int) -> bool:
-        """Whether a cancel is pending, asked as a conditional write rather than a
-        read: the write locks the row until this transaction ends, so a cancel that
-        commits meanwhile either shows here or finds the saga done and undoes it."""
-        claimed = await session.execute(
-            update(SagaRow)
-            .where(SagaRow.order_id == order_id, SagaRow.cancel_requested.is_(False))
-            .values(phase=Phase.DONE.value)
+    async def _write_state(
+        self, tx: Transaction, order_id: int, state: SagaState, now: datetime
+    ) -> SagaState:
+        """Writes `state`, or the cancellation of it when one is pending; returns
+        which was written."""
+        values = self._values(order_id, state, now)
+        moving_on = state.phase == Phase.FORWARD or state.outcome == Outcome.APPROVED
+        if moving_on:
+            guarded = FINISH_UNLESS_CANCELLED if state.finished else SAVE_UNLESS_CANCELLED
+            if await tx.execute(guarded, **values):
+                return state
+            holder = await tx.fetch_one(LEASE_HOLDER, order_id=order_id)
+            if holder is None or holder["lease_owner"] != self.owner:
+                raise LeaseLost(order_id)
+            # A cancellation was asked for while the step ran: undo it all from here.
+            state = ORDER_SAGA.cancel(state, "Cancelled by request")
+            values = self._values(order_id, state, now)
+        written = await tx.execute(FINISH if state.finished else SAVE, **values)
+        if not written:
+            raise LeaseLost(order_id)
+        return state
+
+    def _values(self, order_id: int, state: SagaState, now: datetime) -> dict[str, object]:
+        return {
+            "order_id": order_id,
+            "owner": self.owner,
+            "phase": state.phase.value,
+            "position": state.position,
+            "outcome": state.outcome.value if state.outcome else None,
+            "reason": state.reason,
+            "now": now,
+            "lease_until": None if state.finished else now + self.lease,
+        }
+
+    async def _finish_order(self, tx: Transaction, order: SagaOrder, state: SagaState) -> None:
+        assert state.outcome is not None
+        await tx.execute(
+            ORDER_OUTCOME, order_id=order.order_id, status=state.outcome.value, reason=state.reason
         )
-        return bool(claimed.rowcount == 0)  # type: ignore[attr-defined]
+        await record_event(
+            tx,
+            OUTCOME_EVENTS[state.outcome](
+                id=order.order_id,
+                user_id=order.user_id,
+                user_name=order.user_name,
+                user_email=order.user_email,
+                total=order.total,
+                status=state.outcome.value,
+                reason=state.reason,
+            ),
+        )
 
     async def claim(self, order_id: int) -> Progress | None:
-        """Takes the saga's lease and reads what the driver needs, in one transaction."""
-        now = datetime.now(UTC)
-        async with self.db.sessions.begin() as session:
-            taken = await session.execute(self._lease_statement(order_id, now))
-            if not taken.rowcount:  # type: ignore[attr-defined]
+        """Takes the lease of a saga nobody drives (a resume) and reads what the
+        driver needs, in one transaction; None if someone else holds it."""
+        now = utc_now()
+        async with self.db.transaction() as tx:
+            taken = await tx.execute(
+                TAKE_LEASE,
+                order_id=order_id,
+                owner=self.owner,
+                now=now,
+                lease_until=now + self.lease,
+            )
+            if not taken:
                 return None
-            row = await session.get(SagaRow, order_id)
-            order = await session.get(OrderRow, order_id)
-            if row is None or order is None:
+            saga = await tx.fetch_one(SAGA, order_id=order_id)
+            order = await tx.fetch_one(ORDER, order_id=order_id)
+            if saga is None or order is None:
                 return None
-            last = await session.scalar(
-                select(SagaStepRow)
-                .where(SagaStepRow.order_id == order_id)
-                .order_by(SagaStepRow.id.desc())
-                .limit(1)
-            )
-            return Progress(
-                order=SagaOrder(
-                    order_id=order.id,
-                    user_id=order.user_id,
-                    total=order.total,
-                    items=[(line.product_id, line.quantity) for line in order.lines],
-                    card_number=row.card_number,
-                ),
-                state=state_of(row),
-                cancel_requested=row.cancel_requested,
-                announced=(last.step, last.event) if last else None,
-            )
-
-    def _lease_statement(self, order_id: int, now: datetime) -> Update:
-        return (
-            update(SagaRow)
-            .where(
-                SagaRow.order_id == order_id,
-                or_(
-                    SagaRow.lease_until.is_(None),
-                    SagaRow.lease_until < now,
-                    SagaRow.lease_owner == self.owner,
-                ),
-            )
-            .values(lease_owner=self.owner, lease_until=now + self.lease)
+            lines = await tx.fetch_all(LINES, order_id=order_id)
+            last = await tx.fetch_one(LAST_LOG, order_id=order_id)
+        return Progress(
+            order=SagaOrder(
+                order_id=order_id,
+                user_id=order["user_id"],
+                user_name=order["user_name"],
+                user_email=order["user_email"],
+                total=money(order["total"]),
+                items=[(line["product_id"], line["quantity"]) for line in lines],
+                card_number=saga["card_number"],
+            ),
+            state=state_of(saga),
+            cancel_requested=bool(saga["cancel_requested"]),
+            announced=(last["step"], last["event"]) if last else None,
         )
 
     async def take_lease(self, order_id: int) -> bool:
-        now = datetime.now(UTC)
-        async with self.db.sessions.begin() as session:
-            taken = await session.execute(self._lease_statement(order_id, now))
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
+        now = utc_now()
+        async with self.db.transaction() as tx:
+            taken = await tx.execute(
+                TAKE_LEASE,
+                order_id=order_id,
+                owner=self.owner,
+                now=now,
+                lease_until=now + self.lease,
+            )
+        return bool(taken)
 
     async def release_lease(self, order_id: int) -> None:
         with contextlib.suppress(Exception):
-            async with self.db.sessions.begin() as session:
-                await session.execute(
-                    update(SagaRow)
-                    .where(SagaRow.order_id == order_id, SagaRow.lease_owner == self.owner)
-                    .values(lease_owner=None, lease_until=None)
-                )
+            async with self.db.transaction() as tx:
+                await tx.execute(RELEASE_LEASE, order_id=order_id, owner=self.owner)
+
+    async def resumable(self) -> list[int]:
+        rows = await self.db.fetch_all(RESUMABLE, now=utc_now())
+        return [row["order_id"] for row in rows]

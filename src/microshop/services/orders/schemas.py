@@ -4,9 +4,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, field_validator, model_validator
 
-from microshop.services.orders.domain import MAX_ID, MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
+from microshop.chassis.data import timestamp
+from microshop.chassis.paging import MAX_ID
+from microshop.chassis.schemas import RequestModel
+from microshop.services.orders.domain import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Quantity = Annotated[int, Field(ge=MIN_QUANTITY, le=MAX_QUANTITY)]
@@ -14,23 +17,17 @@ Quantity = Annotated[int, Field(ge=MIN_QUANTITY, le=MAX_QUANTITY)]
 Amount = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
-class OrderItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrderItemIn(RequestModel):
     product_id: Id
     quantity: Quantity
 
 
-class PaymentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PaymentIn(RequestModel):
     card_number: str = Field(min_length=12, max_length=23, pattern=r"^[0-9 -]+$")
 
 
-class OrderCreate(BaseModel):
+class OrderCreate(RequestModel):
     """The chapter's form (`product_id` + `quantity`) or several `items`, not both."""
-
-    model_config = ConfigDict(extra="forbid")
 
     user_id: Id | None = None
     product_id: Id | None = None
@@ -85,6 +82,11 @@ class SagaStepPublic(BaseModel):
     event: str
     detail: str | None
     at: datetime
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _stored_time(cls, value: object) -> object:
+        return timestamp(value)
 
 
 class SagaPublic(BaseModel):

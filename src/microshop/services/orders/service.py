@@ -1,44 +1,66 @@
-"""Order use cases. They take a session and the service client (the ports) and
-return rows; the API shapes them. Users and products are read through their
+"""Order use cases. They take the database port and the service client and return
+domain objects; the API shapes them. Users and products are read through their
 services' HTTP APIs, never their databases."""
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import timedelta
 
 from microshop.chassis.auth import Principal
 from microshop.chassis.client import ServiceClient
-from microshop.chassis.errors import ApiError, Conflict, Forbidden, NotFound
+from microshop.chassis.data import Database, Row, Transaction, utc_now
 from microshop.chassis.outbox import record_event
+from microshop.chassis.paging import Page
+from microshop.contracts.errors import Conflict, IdempotencyKeyReused
 from microshop.contracts.events import OrderCreated, OrderItem
-from microshop.services.orders import peers, saga
+from microshop.services.orders import peers, store
 from microshop.services.orders.domain import (
-    MAX_ID,
     Caller,
-    CannotOrderForAnotherUser,
+    Customer,
+    Order,
     OrderLine,
+    OrderNotFound,
     OrderStatus,
-    Page,
-    UserIdRequired,
     customer_for,
     order_total,
     request_fingerprint,
 )
-from microshop.services.orders.models import OrderLineRow, OrderRow, SagaRow, SagaStepRow
-from microshop.services.orders.saga import CannotCancel, Outcome, Phase
-from microshop.services.orders.saga_store import state_of
+from microshop.services.orders.saga import Outcome, Phase, SagaState
+from microshop.services.orders.saga_store import (
+    FLAG_CANCEL,
+    LOG,
+    UNDO_APPROVED,
+    UNFINISHED,
+    Progress,
+    state_of,
+    write_first_state,
+)
 from microshop.services.orders.schemas import OrderCreate
+from microshop.services.orders.steps import ORDER_SAGA, SagaOrder
 
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    order: OrderRow
+    order: Order
     # True when an Idempotency-Key retry found the order placed by the first attempt.
     replayed: bool
+    # The saga's first state, for the orchestrator to run from (None on a replay).
+    progress: Progress | None
+
+
+@dataclass(frozen=True, slots=True)
+class SagaOwner:
+    """Who drives the sagas this process starts, and for how long a lease holds."""
+
+    owner: str
+    lease: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    phase: str
+    outcome: str | None
+    steps: list[Row]
 
 
 # A cancel re-reads the saga this many times when it keeps moving meanwhile.
@@ -50,161 +72,109 @@ def caller_of(principal: Principal) -> Caller:
 
 
 async def place_order(
-    session: AsyncSession,
+    db: Database,
     client: ServiceClient,
     principal: Principal,
     new: OrderCreate,
+    saga: SagaOwner,
     idempotency_key: str | None = None,
 ) -> Placed:
-    """Stores the order `pending` with its saga and its `order.created` event in one
-    transaction; the orchestrator takes it from there (the caller launches it)."""
+    """Stores the order `pending`, its saga (leased to this process, first step
+    announced) and its `order.created` event in one transaction; the caller hands
+    the saga to the orchestrator. A retry with the same key finds its order by the
+    unique key: the insert comes first, the read only when it was skipped."""
     caller = caller_of(principal)
-    customer_id = _customer(caller, new.user_id)
+    customer_id = customer_for(caller, new.user_id)
     wanted = new.wanted()
     fingerprint = request_fingerprint(customer_id, wanted)
-    # Only an optimisation: the unique constraint below is what makes retries safe.
-    if idempotency_key and (earlier := await _by_key(session, caller, idempotency_key)):
-        return _replay(earlier, fingerprint)
-    # End the read before calling peers: no pooled connection waits on the network.
-    await session.rollback()
-
-    user = await peers.fetch_user(client, customer_id, principal.token)
-    products = await asyncio.gather(
-        *(
-            peers.fetch_product(client, product_id, principal.token)
-            for product_id in dict.fromkeys(p for p, _ in wanted)
-        )
+    customer, products = await asyncio.gather(
+        _customer(client, principal, customer_id),
+        asyncio.gather(
+            *(peers.fetch_product(client, p) for p in dict.fromkeys(p for p, _ in wanted))
+        ),
     )
     by_id = {product.id: product for product in products}
     # No stock check here: the saga's inventory step is the one authority on stock.
-    lines = [OrderLine(p, by_id[p].name, by_id[p].price, q) for p, q in wanted]
-    order = OrderRow(
-        user_id=user.id,
-        user_name=user.name,
-        user_email=user.email,
-        status=OrderStatus.PENDING.value,
-        total=order_total(lines),
-        placed_by=caller.idempotency_scope,
-        idempotency_key=idempotency_key,
-        request_hash=fingerprint,
-        lines=[_line_row(line) for line in lines],
-    )
-    session.add(order)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        earlier = await _by_key(session, caller, idempotency_key) if idempotency_key else None
-        if earlier is None:
-            raise
-        return _replay(earlier, fingerprint)
-    session.add(
-        SagaRow(
-            order_id=order.id,
-            phase=Phase.FORWARD.value,
-            position=0,
-            card_number=new.card_number(),
+    lines = tuple(OrderLine(p, by_id[p].name, by_id[p].price, q) for p, q in wanted)
+    total = order_total(lines)
+    now = utc_now()
+    async with db.transaction() as tx:
+        order_id = await tx.insert(
+            store.NEW_ORDER,
+            user_id=customer.id,
+            user_name=customer.name,
+            user_email=customer.email,
+            status=OrderStatus.PENDING.value,
+            total=total,
+            placed_by=caller.idempotency_scope,
+            idempotency_key=idempotency_key,
+            request_hash=fingerprint,
+            created_at=now,
         )
-    )
-    session.add(SagaStepRow(order_id=order.id, step="order", event="created"))
-    await record_event(session, _created_fact(order, lines))
-    await session.commit()
-    return Placed(order, replayed=False)
-
-
-async def request_cancel(
-    session: AsyncSession, client: ServiceClient, principal: Principal, order_id: int
-) -> OrderRow:
-    """Asks the saga to undo the order. Between steps the orchestrator compensates
-    what was done; an approved order is undone from its shipment back, unless the
-    parcel has already left."""
-    order = await get_order(session, principal, order_id)
-    # The saga moves on while we decide. Each write is conditional on the state we
-    # read (a plain read-then-write lost a cancel that raced the last step); when
-    # the state moved on, we read it again and decide again.
-    for _ in range(CANCEL_ATTEMPTS):
-        query = select(SagaRow).where(SagaRow.order_id == order_id)
-        row = await session.scalar(query.execution_options(populate_existing=True))
-        if row is None:
-            raise Conflict("Order has no saga")
-        state = state_of(row)
-        if state.outcome == Outcome.CANCELLED:
-            return order  # asked twice: same answer
-        if await _cancel_from(session, client, order_id, state):
-            session.add(SagaStepRow(order_id=order_id, step="order", event="cancel_requested"))
-            await session.commit()
-            return order
-        await session.rollback()
-    raise Conflict("Order changed meanwhile; try again")
-
-
-async def _cancel_from(
-    session: AsyncSession, client: ServiceClient, order_id: int, state: saga.SagaState
-) -> bool:
-    """Writes the cancellation if the saga is still in `state`; False if it moved on."""
-    if state.phase == Phase.FORWARD:
-        # The orchestrator sees the flag before its next step, or when it finishes.
-        flagged = await session.execute(
-            update(SagaRow)
-            .where(SagaRow.order_id == order_id, SagaRow.phase == Phase.FORWARD.value)
-            .values(cancel_requested=True)
-        )
-        return bool(flagged.rowcount == 1)  # type: ignore[attr-defined]
-    if state.finished and state.outcome == Outcome.APPROVED:
-        if await peers.shipment_has_left(client, order_id):
-            raise Conflict("Order already shipped")
-        try:
-            new = saga.cancel(state, "Cancelled by request")
-        except CannotCancel as exc:
-            raise Conflict(str(exc)) from None
-        flipped = await session.execute(
-            update(SagaRow)
-            .where(
-                SagaRow.order_id == order_id,
-                SagaRow.phase == Phase.DONE.value,
-                SagaRow.outcome == Outcome.APPROVED.value,
+        if order_id is None:
+            assert idempotency_key is not None  # only a keyed insert can collide
+            return Placed(await _replay(tx, caller, idempotency_key, fingerprint), True, None)
+        for line in lines:
+            await tx.execute(
+                store.NEW_LINE,
+                order_id=order_id,
+                product_id=line.product_id,
+                product_name=line.product_name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
             )
-            .values(
-                phase=new.phase.value, position=new.position, outcome=new.outcome, reason=new.reason
-            )
+        order = Order(order_id, customer, OrderStatus.PENDING, total, lines, now, None, fingerprint)
+        progress = await write_first_state(
+            tx, _saga_order(order, new.card_number()), saga.owner, saga.lease, now
         )
-        return bool(flipped.rowcount == 1)  # type: ignore[attr-defined]
-    raise Conflict(f"Order is already {state.outcome or 'being rejected'}")
+        await record_event(tx, _created_fact(order))
+    return Placed(order, replayed=False, progress=progress)
 
 
-async def saga_timeline(
-    session: AsyncSession, order_id: int
-) -> tuple[SagaRow | None, list[SagaStepRow]]:
-    row = await session.get(SagaRow, order_id)
-    steps = await session.scalars(
-        select(SagaStepRow).where(SagaStepRow.order_id == order_id).order_by(SagaStepRow.id)
+async def _customer(client: ServiceClient, principal: Principal, customer_id: int) -> Customer:
+    """Who the order is for. A customer's own token already says (names never change
+    through the API); only an admin ordering for someone, or open mode, asks users."""
+    if principal.user_id == customer_id and principal.name and principal.email:
+        return Customer(customer_id, principal.name, principal.email)
+    user = await peers.fetch_user(client, customer_id, principal.token)
+    return Customer(user.id, user.name, user.email)
+
+
+async def _replay(tx: Transaction, caller: Caller, key: str, fingerprint: str) -> Order:
+    row = await tx.fetch_one(store.BY_KEY, placed_by=caller.idempotency_scope, key=key)
+    assert row is not None
+    earlier = await _with_lines(tx, row)
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyKeyReused
+    return earlier
+
+
+def _saga_order(order: Order, card_number: str | None) -> SagaOrder:
+    return SagaOrder(
+        order_id=order.id,
+        user_id=order.customer.id,
+        user_name=order.customer.name,
+        user_email=order.customer.email,
+        total=order.total,
+        items=[(line.product_id, line.quantity) for line in order.lines],
+        card_number=card_number,
     )
-    return row, list(steps)
 
 
-async def unfinished_sagas(session: AsyncSession, older_than: float = 0) -> list[SagaRow]:
-    cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
-    query = (
-        select(SagaRow)
-        .where(SagaRow.phase != Phase.DONE.value, SagaRow.updated_at <= cutoff)
-        .order_by(SagaRow.order_id)
-    )
-    return list(await session.scalars(query))
-
-
-def _created_fact(order: OrderRow, lines: list[OrderLine]) -> OrderCreated:
-    first = lines[0]
+def _created_fact(order: Order) -> OrderCreated:
+    first = order.lines[0]
     return OrderCreated(
         id=order.id,
-        user_id=order.user_id,
-        user_name=order.user_name,
-        user_email=order.user_email,
+        user_id=order.customer.id,
+        user_name=order.customer.name,
+        user_email=order.customer.email,
         product_id=first.product_id,
         product_name=first.product_name,
         unit_price=first.unit_price,
         quantity=first.quantity,
         total=order.total,
-        status=order.status,
+        status=order.status.value,
         created_at=order.created_at,
         items=[
             OrderItem(
@@ -213,53 +183,101 @@ def _created_fact(order: OrderRow, lines: list[OrderLine]) -> OrderCreated:
                 unit_price=line.unit_price,
                 quantity=line.quantity,
             )
-            for line in lines
+            for line in order.lines
         ],
     )
 
 
-async def list_orders(session: AsyncSession, principal: Principal, page: Page) -> list[OrderRow]:
-    query = select(OrderRow).order_by(OrderRow.id.desc()).limit(page.limit).offset(page.offset)
-    if not principal.is_admin:
-        query = query.where(OrderRow.user_id == principal.user_id)
-    return list(await session.scalars(query))
+async def request_cancel(
+    db: Database, client: ServiceClient, principal: Principal, order_id: int
+) -> None:
+    """Asks the saga to undo the order. Between steps the orchestrator compensates
+    what was done; an approved order is undone from its shipment back, unless the
+    parcel has already left."""
+    await get_order(db, principal, order_id)
+    # The saga moves on while we decide. Each write is conditional on the state we
+    # read (a plain read-then-write lost a cancel that raced the last step); when
+    # the state moved on, we read it again and decide again.
+    for _ in range(CANCEL_ATTEMPTS):
+        row = await db.fetch_one(store.SAGA, order_id=order_id)
+        if row is None:
+            raise Conflict("Order has no saga")
+        state = state_of(row)
+        if state.outcome == Outcome.CANCELLED:
+            return  # asked twice: same answer
+        if await _cancel_from(db, client, order_id, state):
+            return
+    raise Conflict("Order changed meanwhile; try again")
 
 
-async def get_order(session: AsyncSession, principal: Principal, order_id: int) -> OrderRow:
-    order = await session.get(OrderRow, order_id) if 1 <= order_id <= MAX_ID else None
+async def _cancel_from(
+    db: Database, client: ServiceClient, order_id: int, state: SagaState
+) -> bool:
+    """Writes the cancellation if the saga is still in `state`; False if it moved on."""
+    if state.phase == Phase.FORWARD:
+        # The orchestrator sees the flag at its next save, or before its next step.
+        async with db.transaction() as tx:
+            flagged = await tx.execute(FLAG_CANCEL, order_id=order_id)
+            if flagged:
+                await _log_cancel(tx, order_id)
+        return bool(flagged)
+    if state.finished and state.outcome == Outcome.APPROVED:
+        if await peers.shipment_has_left(client, order_id):
+            raise Conflict("Order already shipped")
+        new = ORDER_SAGA.cancel(state, "Cancelled by request")
+        async with db.transaction() as tx:
+            flipped = await tx.execute(
+                UNDO_APPROVED,
+                order_id=order_id,
+                phase=new.phase.value,
+                position=new.position,
+                outcome=new.outcome.value if new.outcome else None,
+                reason=new.reason,
+            )
+            if flipped:
+                await _log_cancel(tx, order_id)
+        return bool(flipped)
+    raise Conflict(f"Order is already {state.outcome or 'being rejected'}")
+
+
+async def _log_cancel(tx: Transaction, order_id: int) -> None:
+    await tx.execute(
+        LOG, order_id=order_id, step="order", event="cancel_requested", detail=None, at=utc_now()
+    )
+
+
+async def saga_timeline(db: Database, order_id: int) -> Timeline | None:
+    row = await db.fetch_one(store.SAGA, order_id=order_id)
+    if row is None:
+        return None
+    steps = await db.fetch_all(store.SAGA_LOG, order_id=order_id)
+    return Timeline(row["phase"], row["outcome"], steps)
+
+
+async def unfinished_sagas(db: Database, older_than: float = 0) -> list[Row]:
+    return await db.fetch_all(UNFINISHED, cutoff=utc_now() - timedelta(seconds=older_than))
+
+
+async def list_orders(db: Database, principal: Principal, page: Page) -> list[Order]:
+    user_id = None if principal.is_admin else principal.user_id
+    rows = await store.LISTING.fetch(db, page, user_id=user_id)
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    lines: dict[int, list[OrderLine]] = {order_id: [] for order_id in ids}
+    for line in await db.fetch_all(store.lines_of_orders(len(ids)), **store.ids_params(ids)):
+        lines[line["order_id"]].append(store.line_from(line))
+    return [store.order_from(row, lines[row["id"]]) for row in rows]
+
+
+async def get_order(db: Database, principal: Principal, order_id: int) -> Order:
+    row = await db.fetch_one(store.BY_ID, id=order_id)
     # Someone else's order answers exactly like a missing one: ids reveal nothing.
-    if order is None or not caller_of(principal).may_act_for(order.user_id):
-        raise NotFound("Order not found")
-    return order
+    if row is None or not caller_of(principal).may_act_for(row["user_id"]):
+        raise OrderNotFound
+    return await _with_lines(db, row)
 
 
-def _customer(caller: Caller, requested_user_id: int | None) -> int:
-    try:
-        return customer_for(caller, requested_user_id)
-    except UserIdRequired:
-        raise ApiError(422, "user_id is required") from None
-    except CannotOrderForAnotherUser:
-        raise Forbidden("Cannot order for another user") from None
-
-
-async def _by_key(session: AsyncSession, caller: Caller, key: str) -> OrderRow | None:
-    query = select(OrderRow).where(
-        OrderRow.placed_by == caller.idempotency_scope, OrderRow.idempotency_key == key
-    )
-    return await session.scalar(query)
-
-
-def _replay(earlier: OrderRow, fingerprint: str) -> Placed:
-    if earlier.request_hash != fingerprint:
-        raise ApiError(422, "Idempotency-Key reused with a different request")
-    return Placed(earlier, replayed=True)
-
-
-def _line_row(line: OrderLine) -> OrderLineRow:
-    return OrderLineRow(
-        product_id=line.product_id,
-        product_name=line.product_name,
-        unit_price=line.unit_price,
-        quantity=line.quantity,
-        line_total=line.line_total,
-    )
+async def _with_lines(source: Database | Transaction, row: Row) -> Order:
+    lines = await source.fetch_all(store.LINES, order_id=row["id"])
+    return store.order_from(row, [store.line_from(line) for line in lines])

@@ -1,16 +1,24 @@
-"""What each saga step does to the other services, over their internal HTTP APIs.
+"""The order saga's steps, each declared once: its name, what it does to another
+service over that service's internal HTTP API, and how it is undone. The state
+machine (saga.py, through ORDER_SAGA), the orchestrator and the step log all
+follow this table; adding a step touches only STEPS.
 
-A step's action answers Done, Failed (a business refusal: declined card, no
-stock) or raises ServiceUnavailable (no answer: the orchestrator retries, then
-treats the outcome as unknown). Every call carries an idempotency key derived
-from the order and the step, so repeating a call after a crash changes nothing.
-Compensations are safe to repeat and safe when the step never happened.
+A step's action answers Done, or Failed: a business refusal (declined card, no
+stock), which is final: the saga compensates. No answer (Unavailable) is retried
+by the orchestrator, then counted as unknown, and that step is compensated too.
+A compensation answers Done, or raises NotCompensable, which is final: the
+effect stays (a parcel that has left keeps the order approved). Every call carries
+an idempotency key derived from the order and the step, so repeating a call after
+a crash changes nothing; compensations are safe to repeat and safe when the step
+never happened.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from microshop.chassis.client import Reply, ServiceClient
+from microshop.services.orders.saga import SagaPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +37,12 @@ class NotCompensable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SagaOrder:
+    """What the steps (and the saga's last event) need to know of the order."""
+
     order_id: int
     user_id: int
+    user_name: str
+    user_email: str
     total: Decimal
     items: list[tuple[int, int]]  # (product id, quantity)
     card_number: str | None
@@ -123,5 +135,18 @@ def _expect_ok(reply: Reply, service: str) -> None:
         raise RuntimeError(f"{service} answered {reply.status} to a compensation: {reply.body}")
 
 
-ACTIONS = {"payment": charge_payment, "inventory": decrease_stock, "shipping": create_shipment}
-COMPENSATIONS = {"payment": refund_payment, "inventory": restore_stock, "shipping": cancel_shipment}
+@dataclass(frozen=True)
+class Step:
+    name: str
+    action: Callable[[ServiceClient, SagaOrder], Awaitable[Done | Failed]]
+    compensation: Callable[[ServiceClient, SagaOrder], Awaitable[Done]]
+
+
+# The chapter's order: process payment, update inventory, create the shipment.
+STEPS: tuple[Step, ...] = (
+    Step("payment", charge_payment, refund_payment),
+    Step("inventory", decrease_stock, restore_stock),
+    Step("shipping", create_shipment, cancel_shipment),
+)
+STEP_NAMED = {step.name: step for step in STEPS}
+ORDER_SAGA = SagaPlan(STEPS)

@@ -20,7 +20,7 @@ from microshop.services.payments.schemas import (
 router = APIRouter(prefix="/internal/payments", tags=["internal"])
 
 
-def max_amount(request: Request) -> Decimal:
+async def max_amount(request: Request) -> Decimal:
     return Decimal(request.app.state.settings.max_amount)
 
 

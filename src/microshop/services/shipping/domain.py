@@ -4,9 +4,10 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-MAX_PAGE = 100
+from microshop.contracts.errors import Conflict, Invalid, NotFound
 
 TRACKING_PREFIX = "MS"
 TRACKING_ALPHABET = string.ascii_uppercase + string.digits
@@ -32,7 +33,44 @@ NEXT_STATUS: dict[ShipmentStatus, ShipmentStatus] = {
 }
 
 
-class CannotAdvance(Exception):
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """At most one per order. A cancelled shipment without a tracking number is a
+    tombstone: the order was called off before its shipment was created."""
+
+    id: int
+    order_id: int
+    user_id: int | None
+    address: str | None
+    tracking_number: str | None
+    status: ShipmentStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShipmentNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("Shipment not found")
+
+
+class ShippingRefused(Invalid):
+    def __init__(self) -> None:
+        super().__init__("Shipping refused")
+
+
+class ShipmentAlreadyShipped(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Shipment already shipped")
+
+
+class ShipmentChangedMeanwhile(Conflict):
+    """Another request moved the shipment between our read and our update."""
+
+    def __init__(self) -> None:
+        super().__init__("Shipment was changed by another request")
+
+
+class CannotAdvance(Conflict):
     def __init__(self, status: ShipmentStatus) -> None:
         super().__init__(f"A {status} shipment cannot advance")
         self.status = status
@@ -62,14 +100,3 @@ def refuses(address: str | None, refuse_all: bool) -> bool:
 def visible_to(owner_id: int | None, viewer_id: int | None, viewer_is_admin: bool) -> bool:
     """An admin sees every shipment; a customer only their own."""
     return viewer_is_admin or (owner_id is not None and owner_id == viewer_id)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    limit: int
-    offset: int
-
-
-def page(limit: int | None, offset: int | None) -> Page:
-    """A list is never longer than MAX_PAGE, whatever the client asks for."""
-    return Page(limit=min(max(limit or MAX_PAGE, 1), MAX_PAGE), offset=max(offset or 0, 0))

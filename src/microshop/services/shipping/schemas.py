@@ -5,21 +5,20 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-OrderId = Annotated[int, Field(ge=1, le=2**31 - 1)]
-UserId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+from microshop.chassis.paging import MAX_ID
+from microshop.chassis.schemas import RequestModel
+
+OrderId = Annotated[int, Field(ge=1, le=MAX_ID)]
+UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class ShipmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShipmentCreate(RequestModel):
     order_id: OrderId
     user_id: UserId | None = None
     address: str | None = Field(None, min_length=1, max_length=500)
 
 
-class ShipmentCancel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShipmentCancel(RequestModel):
     order_id: OrderId
 
 

@@ -1,171 +1,188 @@
-"""Shipment use cases: one shipment per order, decided by its unique order id."""
+"""Shipment use cases: one shipment per order, decided by its unique order id.
 
-from dataclasses import dataclass
+Races are decided by the database's unique keys and conditional updates, not by
+a read in Python: the write comes first, and only a write that finds nothing to do
+reads what is there to shape the answer.
+"""
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import dataclass, replace
 
 from microshop.chassis.auth import Principal
-from microshop.chassis.db import utc_now
-from microshop.chassis.errors import ApiError, Conflict, NotFound
+from microshop.chassis.data import Database, Transaction, utc_now
 from microshop.chassis.outbox import record_event
-from microshop.contracts.events import Event, ShipmentAdvanced, ShipmentCancelled, ShipmentCreated
+from microshop.chassis.paging import Page
+from microshop.contracts.events import ShipmentAdvanced, ShipmentCancelled, ShipmentCreated
+from microshop.services.shipping import store
 from microshop.services.shipping.domain import (
-    CannotAdvance,
-    Page,
+    Shipment,
+    ShipmentAlreadyShipped,
+    ShipmentChangedMeanwhile,
+    ShipmentNotFound,
     ShipmentStatus,
+    ShippingRefused,
     may_cancel,
     new_tracking_number,
     next_status,
     refuses,
     visible_to,
 )
-from microshop.services.shipping.models import ShipmentRow
 from microshop.services.shipping.schemas import ShipmentCreate
 
 ShipmentFact = type[ShipmentCreated] | type[ShipmentCancelled] | type[ShipmentAdvanced]
 
-# A lost insert is a concurrent create for the same order (the next pass finds it)
-# or, about once in 36**10, a tracking number drawn twice (the next pass draws anew).
+# A skipped insert whose order has no row drew a tracking number already taken
+# (about once in 36**10); three draws in a row colliding is not bad luck.
 CREATE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
 class Created:
-    shipment: ShipmentRow
+    shipment: Shipment
     # False when the order already had a shipment (or a cancellation tombstone).
     created: bool
 
 
-async def create_shipment(session: AsyncSession, new: ShipmentCreate, refuse_all: bool) -> Created:
-    for _ in range(CREATE_ATTEMPTS):
-        if existing := await _by_order(session, new.order_id):
-            return Created(existing, created=False)
-        if refuses(new.address, refuse_all):
-            raise ApiError(422, "Shipping refused")
-        try:
-            return Created(await _insert(session, new), created=True)
-        except IntegrityError:
-            await session.rollback()
-    raise RuntimeError(f"no shipment for order {new.order_id} after {CREATE_ATTEMPTS} attempts")
+async def create_shipment(db: Database, new: ShipmentCreate, refuse_all: bool) -> Created:
+    if refuses(new.address, refuse_all):
+        # A retried create for an order that already has its shipment still gets
+        # it: the refusal is for new shipments only.
+        existing = await _by_order(db, new.order_id)
+        if existing is None:
+            raise ShippingRefused
+        return Created(existing, created=False)
+    now = utc_now()
+    async with db.transaction() as tx:
+        for _ in range(CREATE_ATTEMPTS):
+            tracking_number = new_tracking_number()
+            shipment_id = await tx.insert(
+                store.NEW_SHIPMENT,
+                order_id=new.order_id,
+                user_id=new.user_id,
+                address=new.address,
+                tracking_number=tracking_number,
+                status=ShipmentStatus.CREATED.value,
+                created_at=now,
+                updated_at=now,
+            )
+            if shipment_id is not None:
+                shipment = Shipment(
+                    id=shipment_id,
+                    order_id=new.order_id,
+                    user_id=new.user_id,
+                    address=new.address,
+                    tracking_number=tracking_number,
+                    status=ShipmentStatus.CREATED,
+                    created_at=now,
+                    updated_at=now,
+                )
+                await record_event(tx, _fact(ShipmentCreated, shipment))
+                return Created(shipment, created=True)
+            existing = await _by_order(tx, new.order_id)
+            if existing is not None:
+                return Created(existing, created=False)
+        raise RuntimeError(f"no free tracking number for order {new.order_id}")
 
 
-async def _insert(session: AsyncSession, new: ShipmentCreate) -> ShipmentRow:
-    shipment = ShipmentRow(
-        order_id=new.order_id,
-        user_id=new.user_id,
-        address=new.address,
-        tracking_number=new_tracking_number(),
-        status=ShipmentStatus.CREATED,
-    )
-    session.add(shipment)
-    await session.flush()
-    await record_event(session, _fact(ShipmentCreated, shipment))
-    await session.commit()
-    return shipment
+async def cancel_shipment(db: Database, order_id: int) -> Shipment:
+    async with db.transaction() as tx:
+        return await _cancel(tx, order_id)
 
 
-async def cancel_shipment(session: AsyncSession, order_id: int) -> ShipmentRow:
-    # Flip the status conditionally: of two concurrent cancels only one sees
-    # rowcount 1, and only that one records the event.
-    flipped = await session.execute(
-        update(ShipmentRow)
-        .where(ShipmentRow.order_id == order_id, ShipmentRow.status == ShipmentStatus.CREATED)
-        .values(status=ShipmentStatus.CANCELLED, updated_at=utc_now())
-    )
-    if flipped.rowcount == 1:  # type: ignore[attr-defined]
-        shipment = await shipment_of_order(session, order_id)
-        await record_event(session, _fact(ShipmentCancelled, shipment))
-        await session.commit()
-        return shipment
-    await session.rollback()
-    if existing := await _by_order(session, order_id):
-        if not may_cancel(ShipmentStatus(existing.status)):
-            raise Conflict("Shipment already shipped")
+async def _cancel(tx: Transaction, order_id: int) -> Shipment:
+    now = utc_now()
+    if await tx.execute(store.CANCEL, order_id=order_id, at=now):
+        cancelled = await _by_order(tx, order_id)
+        assert cancelled is not None
+        await record_event(tx, _fact(ShipmentCancelled, cancelled))
+        return cancelled
+    existing = await _by_order(tx, order_id)
+    if existing is not None:
+        if not may_cancel(existing.status):
+            raise ShipmentAlreadyShipped
         return existing
-    return await _tombstone(session, order_id)
-
-
-async def _tombstone(session: AsyncSession, order_id: int) -> ShipmentRow:
-    """No shipment yet: remember the cancellation so a late create is a no-op."""
-    tombstone = ShipmentRow(order_id=order_id, status=ShipmentStatus.CANCELLED)
-    session.add(tombstone)
-    try:
-        await session.commit()
-    except IntegrityError:
-        # A create won the order id meanwhile; cancel that shipment. This recurses at
-        # most once: the order id, once taken, stays taken.
-        await session.rollback()
-        return await cancel_shipment(session, order_id)
-    return tombstone
-
-
-async def advance_shipment(session: AsyncSession, shipment_id: int) -> ShipmentRow:
-    shipment = await _get(session, shipment_id)
-    current = ShipmentStatus(shipment.status)
-    try:
-        target = next_status(current)
-    except CannotAdvance as exc:
-        raise Conflict(str(exc)) from None
-    moved = await session.execute(
-        update(ShipmentRow)
-        .where(ShipmentRow.id == shipment_id, ShipmentRow.status == current)
-        .values(status=target, updated_at=utc_now())
+    # No shipment yet: remember the cancellation so that a late create is a no-op.
+    tombstone_id = await tx.insert(
+        store.NEW_TOMBSTONE,
+        order_id=order_id,
+        status=ShipmentStatus.CANCELLED.value,
+        created_at=now,
+        updated_at=now,
     )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        await session.rollback()
-        raise Conflict("Shipment was changed by another request")
-    shipment = await _get(session, shipment_id)
-    await record_event(session, _fact(ShipmentAdvanced, shipment))
-    await session.commit()
-    return shipment
+    if tombstone_id is None:
+        # A create won the order id meanwhile; cancel that shipment. This recurses
+        # at most once: the order id, once taken, stays taken.
+        return await _cancel(tx, order_id)
+    return Shipment(
+        id=tombstone_id,
+        order_id=order_id,
+        user_id=None,
+        address=None,
+        tracking_number=None,
+        status=ShipmentStatus.CANCELLED,
+        created_at=now,
+        updated_at=now,
+    )
 
 
-async def shipment_for(session: AsyncSession, shipment_id: int, viewer: Principal) -> ShipmentRow:
-    shipment = await session.get(ShipmentRow, shipment_id)
+async def advance_shipment(db: Database, shipment_id: int) -> Shipment:
+    shipment = await _by_id(db, shipment_id)
+    if shipment is None:
+        raise ShipmentNotFound
+    moved = replace(shipment, status=next_status(shipment.status), updated_at=utc_now())
+    async with db.transaction() as tx:
+        matched = await tx.execute(
+            store.ADVANCE,
+            id=shipment_id,
+            current=shipment.status.value,
+            target=moved.status.value,
+            at=moved.updated_at,
+        )
+        if not matched:
+            raise ShipmentChangedMeanwhile
+        await record_event(tx, _fact(ShipmentAdvanced, moved))
+    return moved
+
+
+async def shipment_for(db: Database, shipment_id: int, viewer: Principal) -> Shipment:
+    shipment = await _by_id(db, shipment_id)
     # Another user's shipment is answered exactly like a missing one.
     if shipment is None or not visible_to(shipment.user_id, viewer.user_id, viewer.is_admin):
-        raise NotFound("Shipment not found")
+        raise ShipmentNotFound
     return shipment
 
 
 async def list_shipments(
-    session: AsyncSession, viewer: Principal, order_id: int | None, page: Page
-) -> list[ShipmentRow]:
-    query = select(ShipmentRow)
-    if not viewer.is_admin:
-        query = query.where(ShipmentRow.user_id == viewer.user_id)
-    if order_id is not None:
-        query = query.where(ShipmentRow.order_id == order_id)
-    query = query.order_by(ShipmentRow.id).limit(page.limit).offset(page.offset)
-    return list(await session.scalars(query))
+    db: Database, viewer: Principal, order_id: int | None, page: Page
+) -> list[Shipment]:
+    user_id = None if viewer.is_admin else viewer.user_id
+    rows = await store.LISTING.fetch(db, page, user_id=user_id, order_id=order_id)
+    return [store.shipment_from(row) for row in rows]
 
 
-async def shipment_of_order(session: AsyncSession, order_id: int) -> ShipmentRow:
-    if shipment := await _by_order(session, order_id):
-        return shipment
-    raise NotFound("Shipment not found")
-
-
-async def _by_order(session: AsyncSession, order_id: int) -> ShipmentRow | None:
-    query = select(ShipmentRow).where(ShipmentRow.order_id == order_id)
-    return await session.scalar(query.execution_options(populate_existing=True))
-
-
-async def _get(session: AsyncSession, shipment_id: int) -> ShipmentRow:
-    query = select(ShipmentRow).where(ShipmentRow.id == shipment_id)
-    shipment = await session.scalar(query.execution_options(populate_existing=True))
+async def shipment_of_order(db: Database, order_id: int) -> Shipment:
+    shipment = await _by_order(db, order_id)
     if shipment is None:
-        raise NotFound("Shipment not found")
+        raise ShipmentNotFound
     return shipment
 
 
-def _fact(kind: ShipmentFact, shipment: ShipmentRow) -> Event:
+async def _by_id(source: Database | Transaction, shipment_id: int) -> Shipment | None:
+    row = await source.fetch_one(store.BY_ID, id=shipment_id)
+    return None if row is None else store.shipment_from(row)
+
+
+async def _by_order(source: Database | Transaction, order_id: int) -> Shipment | None:
+    row = await source.fetch_one(store.BY_ORDER, order_id=order_id)
+    return None if row is None else store.shipment_from(row)
+
+
+def _fact(
+    kind: ShipmentFact, shipment: Shipment
+) -> ShipmentCreated | ShipmentCancelled | ShipmentAdvanced:
     return kind(
         id=shipment.id,
         order_id=shipment.order_id,
         # Only a tombstone has no tracking number, and a tombstone records no event.
         tracking_number=shipment.tracking_number or "",
-        status=shipment.status,
+        status=shipment.status.value,
     )

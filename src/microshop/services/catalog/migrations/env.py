@@ -1,4 +1,4 @@
 from microshop.chassis.migrations import run_migrations
-from microshop.services.catalog.models import CatalogBase
+from microshop.services.catalog.models import metadata
 
-run_migrations(CatalogBase.metadata)
+run_migrations(metadata)

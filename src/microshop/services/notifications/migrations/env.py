@@ -1,4 +1,4 @@
 from microshop.chassis.migrations import run_migrations
-from microshop.services.notifications.models import NotificationsBase
+from microshop.services.notifications.models import metadata
 
-run_migrations(NotificationsBase.metadata)
+run_migrations(metadata)

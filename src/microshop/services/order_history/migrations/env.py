@@ -1,4 +1,4 @@
 from microshop.chassis.migrations import run_migrations
-from microshop.services.order_history.models import OrderHistoryBase
+from microshop.services.order_history.models import metadata
 
-run_migrations(OrderHistoryBase.metadata)
+run_migrations(metadata)

@@ -1,4 +1,4 @@
 from microshop.chassis.migrations import run_migrations
-from microshop.services.orders.models import OrdersBase
+from microshop.services.orders.models import metadata
 
-run_migrations(OrdersBase.metadata)
+run_migrations(metadata)

@@ -1,4 +1,4 @@
 from microshop.chassis.migrations import run_migrations
-from microshop.services.shipping.models import ShippingBase
+from microshop.services.shipping.models import metadata
 
-run_migrations(ShippingBase.metadata)
+run_migrations(metadata)
