@@ -269,7 +269,7 @@ async def test_the_internal_list_shows_only_that_orders_payments(payments: Api) 
 
 async def test_a_charge_without_an_idempotency_key_is_a_json_422(payments: Api) -> None:
     status, error = await payments.post("/internal/payments", {"order_id": 1, "amount": 5})
-    assert status == 422 and error["error"] == "Invalid request"
+    assert status == 422 and "Idempotency-Key" in error["error"]
     assert await payments.get("/internal/payments?order_id=1") == (200, [])
 
 
@@ -297,7 +297,7 @@ async def test_an_invalid_charge_is_refused_and_nothing_is_written(
 
 async def test_an_idempotency_key_longer_than_200_characters_is_refused(payments: Api) -> None:
     status, error = await charge(payments, 1, key="k" * 201)
-    assert (status, error["error"]) == (422, "Invalid request")
+    assert status == 422 and "Idempotency-Key" in error["error"]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from microshop.chassis.breaker import State
 from microshop.chassis.client import Resilience, ServiceClient, StaticDiscovery
-from microshop.chassis.errors import ServiceUnavailable
+from microshop.contracts.errors import Unavailable as ServiceUnavailable
 from microshop.services.catalog.main import CatalogSettings, build_app
 from tests.support.asgi import free_port, serving
 

@@ -35,7 +35,7 @@ async def test_a_product_price_arrives_as_an_exact_decimal() -> None:
     client = CannedClient(Reply(200, {"id": 1, "name": "Laptop", "price": 999.99, "stock": 10}))
     product = await fetch_product(client, 1)
     assert product.price == Decimal("999.99")
-    assert client.calls == [("GET", "catalog", "/products/1", None)]
+    assert client.calls == [("GET", "catalog", "/internal/products/1", None)]
 
 
 async def test_a_missing_user_or_product_is_a_404_in_the_orders_words() -> None:

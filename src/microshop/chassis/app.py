@@ -27,6 +27,7 @@ from microshop.chassis.data import open_database
 from microshop.chassis.errors import error_response, install_error_handlers
 from microshop.chassis.events import EventWiring
 from microshop.chassis.inbox import EventHandler
+from microshop.chassis.lean import LeanRoutes
 from microshop.chassis.logging import configure_logging
 from microshop.chassis.middleware import ServiceMiddleware
 from microshop.chassis.migrations import upgrade_to_head
@@ -50,6 +51,8 @@ class ServiceSpec:
     shutdown: Sequence[StartupHook] = field(default_factory=tuple)
     # The events this service consumes: an explicit map, never discovered by scanning.
     handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
+    # Lean routes (chassis/lean.py): every /internal route, and hot public paths.
+    lean: Sequence[LeanRoutes] = field(default_factory=tuple)
 
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
@@ -115,6 +118,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.include_router(_health_router(spec.name))
     for router in spec.routers:
         app.include_router(router)
+    # First in the list: matched before FastAPI's own routes are even looked at.
+    app.router.routes[0:0] = [route for group in spec.lean for route in group.routes]
     return app
 
 

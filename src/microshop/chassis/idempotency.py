@@ -9,6 +9,9 @@ async def place_order(..., key: IdempotencyKey = None) -> ...:
 from typing import Annotated
 
 from fastapi import Header, Response
+from starlette.requests import Request
+
+from microshop.contracts.errors import Invalid
 
 MAX_IDEMPOTENCY_KEY = 200
 _PRINTABLE = r"^[\x21-\x7e]+$"
@@ -37,3 +40,13 @@ RequiredIdempotencyKey = Annotated[
 
 def mark_replayed(response: Response) -> None:
     response.headers["Idempotent-Replayed"] = "true"
+
+
+def required_key(request: Request) -> str:
+    """The Idempotency-Key of a lean (Starlette) route, checked as the header above is."""
+    key = request.headers.get("idempotency-key", "")
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not key.isascii() or not key.isprintable():
+        raise Invalid(
+            f"An Idempotency-Key header of 1 to {MAX_IDEMPOTENCY_KEY} printable characters is required"
+        )
+    return key

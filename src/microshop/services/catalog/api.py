@@ -5,8 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from microshop.chassis.auth import AdminUser
+from microshop.chassis.data import Database
 from microshop.chassis.deps import Db
-from microshop.chassis.paging import IdPath, PageQuery
+from microshop.chassis.lean import LeanRoutes, database, page_of, query_text
+from microshop.chassis.paging import IdPath, Page, PageQuery
 from microshop.services.catalog import service
 from microshop.services.catalog.domain import (
     MAX_SEARCH_TEXT,
@@ -24,6 +26,9 @@ from microshop.services.catalog.schemas import (
 )
 
 router = APIRouter(prefix="/products", tags=["products"])
+# The product list is the busiest path of all: served lean (chassis/lean.py); the
+# FastAPI route below documents it and answers the same way.
+lean = LeanRoutes("/products")
 
 SearchText = Annotated[
     str,
@@ -45,6 +50,16 @@ def _listing(request: Request) -> ListingCache:
     responses={304: {"description": "the page named by If-None-Match is still current"}},
 )
 async def list_products(db: Db, request: Request, page: PageQuery, q: SearchText = "") -> Response:
+    return await _page_of_products(db, request, page, q)
+
+
+@lean.get("")
+async def list_products_lean(request: Request) -> Response:
+    q = query_text(request, "q", MAX_SEARCH_TEXT)
+    return await _page_of_products(database(request), request, page_of(request), q)
+
+
+async def _page_of_products(db: Database, request: Request, page: Page, q: str) -> Response:
     words = search_words(q)
     cache = _listing(request)
     key = (words, page)

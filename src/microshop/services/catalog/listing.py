@@ -2,8 +2,9 @@
 
 Browsing is the hottest path and a second-old stock figure is fine there, so a
 page is rendered once and served as bytes until it is a second old, or until
-this process changes a product or its stock, whichever comes first. A product's
-own page, and every call the order saga makes, always read the database.
+this process changes a product (its name, price or description), whichever comes
+first; a stock change waits for the second to pass. A product's own page, and
+every call the order saga makes, always read the database.
 
 Each page carries an ETag (a hash of its bytes), so a client that has the page
 already is answered 304 without a body. Searches make the keys unbounded, so

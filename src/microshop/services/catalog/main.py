@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.catalog import service
-from microshop.services.catalog.api import router
-from microshop.services.catalog.internal_api import router as internal_router
+from microshop.services.catalog.api import lean, router
+from microshop.services.catalog.internal_api import internal
 from microshop.services.catalog.listing import ListingCache
 
 
@@ -25,6 +25,10 @@ async def seed(app: FastAPI) -> None:
 
 def build_app(settings: CatalogSettings | None = None) -> FastAPI:
     spec = ServiceSpec(
-        "catalog", [router, internal_router], Path(__file__).parent / "migrations", startup=[seed]
+        "catalog",
+        [router],
+        Path(__file__).parent / "migrations",
+        startup=[seed],
+        lean=[internal, lean],
     )
     return create_app(spec, settings or CatalogSettings())

@@ -6,7 +6,7 @@ as its name, so a search never finds a product by a name it no longer has.
 
 from collections.abc import Sequence
 
-from microshop.chassis.data import Database, Transaction
+from microshop.chassis.data import Database, Transaction, money
 from microshop.chassis.outbox import record_event
 from microshop.chassis.paging import Page
 from microshop.contracts.events import ProductCreated, ProductUpdated
@@ -98,7 +98,7 @@ async def update_product(db: Database, product_id: int, change: ProductUpdate) -
 async def _insert_product(tx: Transaction, new: ProductCreate) -> Product:
     product_id = await tx.insert(store.NEW_PRODUCT, **new.model_dump())
     assert product_id is not None  # a plain insert either adds its row or raises
-    return Product(product_id, new.name, new.description, new.price, new.stock)
+    return Product(product_id, new.name, new.description, money(new.price), new.stock)
 
 
 async def _write_terms(tx: Transaction, named: Sequence[Product]) -> None:
@@ -111,5 +111,7 @@ async def _write_terms(tx: Transaction, named: Sequence[Product]) -> None:
         await tx.execute(store.new_terms(len(chunk)), **params)
 
 
-def _fact(kind: type[ProductCreated] | type[ProductUpdated], product: Product) -> ProductCreated:
+def _fact(
+    kind: type[ProductCreated] | type[ProductUpdated], product: Product
+) -> ProductCreated | ProductUpdated:
     return kind(id=product.id, name=product.name, price=product.price, stock=product.stock)

@@ -1,15 +1,16 @@
 """Operator routes (`microshop saga list`); the gateway does not route /internal."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
 
 from microshop.chassis.data import timestamp
-from microshop.chassis.deps import Db
+from microshop.chassis.lean import LeanRoutes, database, reply
+from microshop.contracts.errors import Invalid
 from microshop.services.orders import service
 
-router = APIRouter(prefix="/internal/sagas", tags=["internal"])
+internal = LeanRoutes("/internal/sagas")
+MAX_STUCK_S = 86400 * 365
 
 
 class SagaSummary(BaseModel):
@@ -23,23 +24,32 @@ class SagaSummary(BaseModel):
     updated_at: str
 
 
-@router.get("", response_model=list[SagaSummary])
-async def unfinished_sagas(
-    db: Db,
-    stuck: Annotated[
-        float, Query(ge=0, le=86400 * 365, description="only those unchanged for this many s")
-    ] = 0,
-) -> list[SagaSummary]:
-    return [
-        SagaSummary(
-            order_id=row["order_id"],
-            phase=row["phase"],
-            position=row["position"],
-            outcome=row["outcome"],
-            reason=row["reason"],
-            cancel_requested=bool(row["cancel_requested"]),
-            lease_owner=row["lease_owner"],
-            updated_at=timestamp(row["updated_at"]).isoformat(),
-        )
-        for row in await service.unfinished_sagas(db, stuck)
-    ]
+def _stuck(request: Request) -> float:
+    """`?stuck=N`: only the sagas unchanged for at least N seconds."""
+    try:
+        stuck = float(request.query_params.get("stuck", "0"))
+    except ValueError:
+        raise Invalid("stuck must be a number of seconds") from None
+    if not 0 <= stuck <= MAX_STUCK_S:
+        raise Invalid(f"stuck must be between 0 and {MAX_STUCK_S} seconds")
+    return stuck
+
+
+@internal.get("")
+async def unfinished_sagas(request: Request) -> Response:
+    rows = await service.unfinished_sagas(database(request), _stuck(request))
+    return reply(
+        [
+            SagaSummary(
+                order_id=row["order_id"],
+                phase=row["phase"],
+                position=row["position"],
+                outcome=row["outcome"],
+                reason=row["reason"],
+                cancel_requested=bool(row["cancel_requested"]),
+                lease_owner=row["lease_owner"],
+                updated_at=timestamp(row["updated_at"]).isoformat(),
+            ).model_dump()
+            for row in rows
+        ]
+    )

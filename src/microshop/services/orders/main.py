@@ -8,7 +8,7 @@ from pydantic import Field
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.orders.api import router
-from microshop.services.orders.internal_api import router as internal_router
+from microshop.services.orders.internal_api import internal
 from microshop.services.orders.orchestrator import Orchestrator
 
 
@@ -45,8 +45,9 @@ async def stop_orchestrator(app: FastAPI) -> None:
 def build_app(settings: OrdersSettings | None = None) -> FastAPI:
     spec = ServiceSpec(
         "orders",
-        [router, internal_router],
+        [router],
         Path(__file__).parent / "migrations",
+        lean=[internal],
         startup=[start_orchestrator],
         shutdown=[stop_orchestrator],
     )

@@ -24,7 +24,7 @@ async def fetch_user(client: ServiceClient, user_id: int, token: str | None) -> 
 
 async def fetch_product(client: ServiceClient, product_id: int) -> ProductPublic:
     # Read at the moment of ordering, never from a cache: an order takes today's price.
-    reply = await client.get("catalog", f"/products/{product_id}")
+    reply = await client.get("catalog", f"/internal/products/{product_id}")
     return _parse("catalog", reply, ProductPublic, not_found="Product not found")
 
 

@@ -1,15 +1,13 @@
 """Routes the order saga calls; the gateway does not route /internal."""
 
 from decimal import Decimal
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from starlette.requests import Request
+from starlette.responses import Response
 
-from microshop.chassis.deps import Db
-from microshop.chassis.idempotency import RequiredIdempotencyKey, mark_replayed
-from microshop.chassis.paging import IdPath, IdQuery
+from microshop.chassis.idempotency import required_key
+from microshop.chassis.lean import LeanRoutes, database, path_id, query_id, reply
 from microshop.services.payments import service
-from microshop.services.payments.domain import Payment
 from microshop.services.payments.schemas import (
     OrderRefund,
     PaymentCreate,
@@ -17,51 +15,39 @@ from microshop.services.payments.schemas import (
     RefundOrder,
 )
 
-router = APIRouter(prefix="/internal/payments", tags=["internal"])
+internal = LeanRoutes("/internal/payments")
 
 
-async def max_amount(request: Request) -> Decimal:
-    return Decimal(request.app.state.settings.max_amount)
+@internal.post_json("", PaymentCreate)
+async def charge(request: Request, new: PaymentCreate) -> Response:
+    # A declined card is a business outcome (201, status "declined"), not an HTTP error;
+    # a retry with the same key answers the first payment (200, Idempotent-Replayed).
+    limit = Decimal(request.app.state.settings.max_amount)
+    charged = await service.charge(database(request), new, required_key(request), limit)
+    public = PaymentPublic.model_validate(charged.payment)
+    if charged.created:
+        return reply(public, status=201)
+    return reply(public, headers={"Idempotent-Replayed": "true"})
 
 
-MaxAmount = Annotated[Decimal, Depends(max_amount)]
-
-
-@router.post(
-    "",
-    response_model=PaymentPublic,
-    status_code=201,
-    responses={200: {"description": "a retry: the key's first payment"}},
-)
-async def charge(
-    new: PaymentCreate,
-    idempotency_key: RequiredIdempotencyKey,
-    response: Response,
-    db: Db,
-    limit: MaxAmount,
-) -> Payment:
-    # A declined card is a business outcome (201, status "declined"), not an HTTP error.
-    charged = await service.charge(db, new, idempotency_key, limit)
-    if not charged.created:
-        response.status_code = 200
-        mark_replayed(response)
-    return charged.payment
-
-
-@router.post("/refund-order", response_model=OrderRefund)
-async def refund_order(change: RefundOrder, db: Db) -> OrderRefund:
-    payment = await service.refund_order(db, change.order_id)
-    return OrderRefund(
-        refunded=payment is not None,
-        payment=PaymentPublic.model_validate(payment) if payment else None,
+@internal.post_json("/refund-order", RefundOrder)
+async def refund_order(request: Request, change: RefundOrder) -> Response:
+    payment = await service.refund_order(database(request), change.order_id)
+    return reply(
+        OrderRefund(
+            refunded=payment is not None,
+            payment=PaymentPublic.model_validate(payment) if payment else None,
+        )
     )
 
 
-@router.post("/{payment_id}/refund", response_model=PaymentPublic)
-async def refund(payment_id: IdPath, db: Db) -> Payment:
-    return await service.refund(db, payment_id)
+@internal.post("/{payment_id}/refund")
+async def refund(request: Request) -> Response:
+    payment = await service.refund(database(request), path_id(request, "payment_id"))
+    return reply(PaymentPublic.model_validate(payment))
 
 
-@router.get("", response_model=list[PaymentPublic])
-async def payments_of_order(db: Db, order_id: IdQuery) -> list[Payment]:
-    return await service.payments_of_order(db, order_id)
+@internal.get("")
+async def payments_of_order(request: Request) -> Response:
+    payments = await service.payments_of_order(database(request), query_id(request, "order_id"))
+    return reply([PaymentPublic.model_validate(p).model_dump(mode="json") for p in payments])

@@ -9,7 +9,7 @@ from pydantic import Field
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.payments.api import router
 from microshop.services.payments.domain import DEFAULT_MAX_AMOUNT
-from microshop.services.payments.internal_api import router as internal_router
+from microshop.services.payments.internal_api import internal
 
 
 class PaymentsSettings(ServiceSettings):
@@ -20,5 +20,5 @@ class PaymentsSettings(ServiceSettings):
 
 
 def build_app(settings: PaymentsSettings | None = None) -> FastAPI:
-    spec = ServiceSpec("payments", [router, internal_router], Path(__file__).parent / "migrations")
+    spec = ServiceSpec("payments", [router], Path(__file__).parent / "migrations", lean=[internal])
     return create_app(spec, settings or PaymentsSettings())

@@ -1,45 +1,30 @@
 """Routes the order saga calls; the gateway does not route /internal."""
 
-from typing import Annotated
+from starlette.requests import Request
+from starlette.responses import Response
 
-from fastapi import APIRouter, Depends, Request, Response
-
-from microshop.chassis.deps import Db
-from microshop.chassis.paging import IdQuery
+from microshop.chassis.lean import LeanRoutes, database, query_id, reply
 from microshop.services.shipping import service
-from microshop.services.shipping.domain import Shipment
 from microshop.services.shipping.schemas import ShipmentCancel, ShipmentCreate, ShipmentPublic
 
-router = APIRouter(prefix="/internal/shipments", tags=["internal"])
+internal = LeanRoutes("/internal/shipments")
 
 
-async def refuse_all(request: Request) -> bool:
-    return bool(request.app.state.settings.refuse_all)
+@internal.post_json("", ShipmentCreate)
+async def create_shipment(request: Request, new: ShipmentCreate) -> Response:
+    # 201 for a new shipment; 200 with the one the order already had (a retry).
+    refusing = bool(request.app.state.settings.refuse_all)
+    created = await service.create_shipment(database(request), new, refusing)
+    return reply(ShipmentPublic.model_validate(created.shipment), 201 if created.created else 200)
 
 
-RefuseAll = Annotated[bool, Depends(refuse_all)]
+@internal.post_json("/cancel", ShipmentCancel)
+async def cancel_shipment(request: Request, change: ShipmentCancel) -> Response:
+    shipment = await service.cancel_shipment(database(request), change.order_id)
+    return reply(ShipmentPublic.model_validate(shipment))
 
 
-@router.post(
-    "",
-    response_model=ShipmentPublic,
-    status_code=201,
-    responses={200: {"description": "the order already had a shipment: that one"}},
-)
-async def create_shipment(
-    new: ShipmentCreate, response: Response, db: Db, refusing: RefuseAll
-) -> Shipment:
-    created = await service.create_shipment(db, new, refusing)
-    if not created.created:
-        response.status_code = 200
-    return created.shipment
-
-
-@router.post("/cancel", response_model=ShipmentPublic)
-async def cancel_shipment(change: ShipmentCancel, db: Db) -> Shipment:
-    return await service.cancel_shipment(db, change.order_id)
-
-
-@router.get("", response_model=ShipmentPublic)
-async def shipment_of_order(db: Db, order_id: IdQuery) -> Shipment:
-    return await service.shipment_of_order(db, order_id)
+@internal.get("")
+async def shipment_of_order(request: Request) -> Response:
+    shipment = await service.shipment_of_order(database(request), query_id(request, "order_id"))
+    return reply(ShipmentPublic.model_validate(shipment))

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.shipping.api import router
-from microshop.services.shipping.internal_api import router as internal_router
+from microshop.services.shipping.internal_api import internal
 
 
 class ShippingSettings(ServiceSettings):
@@ -18,5 +18,5 @@ class ShippingSettings(ServiceSettings):
 
 
 def build_app(settings: ShippingSettings | None = None) -> FastAPI:
-    spec = ServiceSpec("shipping", [router, internal_router], Path(__file__).parent / "migrations")
+    spec = ServiceSpec("shipping", [router], Path(__file__).parent / "migrations", lean=[internal])
     return create_app(spec, settings or ShippingSettings())
