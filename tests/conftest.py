@@ -1,4 +1,12 @@
+import os
+
 import pytest
+
+# Every service the tests start (in this process, as a child process, or through
+# `microshop up`) signs and checks /internal calls with this key; the tests' own
+# HTTP client (support/http.py) signs with it too.
+TEST_SERVICE_KEY = "microshop-tests-service-key"
+os.environ.setdefault("MICROSHOP_SERVICE_KEY", TEST_SERVICE_KEY)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -69,6 +69,8 @@ class OrdersProcess:
             "MICROSHOP_ORDERS_DATABASE_URL": f"sqlite:///{workdir / 'orders.db'}",
             "MICROSHOP_ORDERS_SAGA_SWEEP_EVERY": "0.2",
             "MICROSHOP_ORDERS_SAGA_LEASE_SECONDS": LEASE_SECONDS,
+            # The key the services beside it sign their /internal calls with.
+            "MICROSHOP_SERVICE_KEY": os.environ["MICROSHOP_SERVICE_KEY"],
         }
         self.proc: asyncio.subprocess.Process | None = None
 

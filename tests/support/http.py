@@ -2,9 +2,15 @@
 
 from typing import Any
 
+import os
+
 import aiohttp
 
 from microshop.chassis.client import IDLE_CONNECTION_SECONDS
+from microshop.chassis.service_auth import HEADER, ServiceCredential
+
+# The tests' client calls /internal routes as a service would (tests/conftest.py).
+_AS_A_SERVICE = ServiceCredential(os.environ.get("MICROSHOP_SERVICE_KEY", "").encode(), "tests")
 
 
 class Api:
@@ -32,6 +38,8 @@ class Api:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         all_headers = dict(headers or {})
+        if path.startswith("/internal") and HEADER not in all_headers:
+            all_headers[HEADER] = _AS_A_SERVICE.token()
         if self.token:
             all_headers.setdefault("Authorization", f"Bearer {self.token}")
         async with self._session.request(

@@ -37,8 +37,22 @@ def routes(config: dict[str, Any]) -> list[dict[str, Any]]:
     return connection_manager(config)["route_config"]["virtual_hosts"][0]["routes"]  # type: ignore[no-any-return]
 
 
-def route_for(config: dict[str, Any], **match: str) -> dict[str, Any]:
+def route_for(config: dict[str, Any], **match: Any) -> dict[str, Any]:
     return next(r for r in routes(config) if r["match"] == match)
+
+
+def mappers(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return connection_manager(config)["local_reply_config"]["mappers"]  # type: ignore[no-any-return]
+
+
+def status_mappers(config: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The local reply mapper of each status that is matched by its status alone."""
+    comparisons = [
+        (m["filter"]["status_code_filter"]["comparison"], m)
+        for m in mappers(config)
+        if "status_code_filter" in m["filter"]
+    ]
+    return {c["value"]["default_value"]: m for c, m in comparisons if c["op"] == "EQ"}
 
 
 def http_filter(config: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -97,7 +111,7 @@ def test_the_docs_page_offers_every_running_services_openapi_document() -> None:
     page = route_for(render(), path="/api/docs")["direct_response"]["body"]["inline_string"]
     assert "swagger-ui-bundle.js" in page
     for service in UPSTREAMS:
-        assert f'"url": "{openapi_urls()[service]}"' in page
+        assert f'<option value="{openapi_urls()[service]}">{service}</option>' in page
     assert "/api/notifications/openapi.json" not in page
 
 
@@ -154,17 +168,80 @@ def test_no_rate_limit_filter_is_rendered_when_the_limit_is_off() -> None:
 
 
 def test_envoys_own_error_replies_are_json() -> None:
-    mappers = connection_manager(render())["local_reply_config"]["mappers"]
     bodies = {
-        m["filter"]["status_code_filter"]["comparison"]["value"]["default_value"]: m[
-            "body_format_override"
-        ]["json_format"]
-        for m in mappers
+        status: m["body_format_override"]["json_format"]
+        for status, m in status_mappers(render()).items()
     }
     assert bodies[429] == {"error": "Too many requests", "retry_after": 1}
     assert bodies[404] == {"error": "Not found"}
     assert bodies[503]["error"] == "%ROUTE_NAME% unavailable"
     assert bodies[413] == {"error": "Request body too large", "max_bytes": 1024 * 1024}
+
+
+def test_every_error_reply_of_envoys_own_says_what_was_wrong() -> None:
+    # Envoy's own text is empty for a malformed request: it must not be the message.
+    for m in mappers(render()):
+        error = m["body_format_override"]["json_format"]["error"]
+        assert error and error != "%LOCAL_REPLY_BODY%"
+    bodies = {
+        status: m["body_format_override"]["json_format"]
+        for status, m in status_mappers(render()).items()
+    }
+    assert bodies[400] == {"error": "Bad request: the path or a header is malformed"}
+
+
+def test_a_token_for_another_audience_is_answered_401_like_every_invalid_token() -> None:
+    first = mappers(render())[0]
+    status, from_token_check = first["filter"]["and_filter"]["filters"]
+    assert status["status_code_filter"]["comparison"]["value"]["default_value"] == 403
+    expression = from_token_check["extension_filter"]["typed_config"]["expression"]
+    assert "jwt_authn" in expression, "only the token check's 403 becomes a 401"
+    assert first["status_code"] == 401
+    assert (
+        first["body_format_override"]["json_format"]
+        == status_mappers(render())[401]["body_format_override"]["json_format"]
+    )
+
+
+def security_headers_of(options: list[dict[str, Any]]) -> dict[str, str]:
+    return {o["header"]["key"]: o["header"]["value"] for o in options}
+
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+}
+
+
+def test_the_security_headers_are_on_every_answer_and_on_every_local_reply() -> None:
+    config = render()
+    route_config = connection_manager(config)["route_config"]
+    assert security_headers_of(route_config["response_headers_to_add"]) == SECURITY_HEADERS
+    for m in mappers(config):
+        assert SECURITY_HEADERS.items() <= security_headers_of(m["headers_to_add"]).items()
+    assert "strict-transport-security" not in security_headers_of(
+        route_config["response_headers_to_add"]
+    ), "no HSTS over plain http"
+
+
+def test_reads_are_retried_after_a_reset_and_writes_only_when_nothing_reached_the_service() -> None:
+    reads = {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
+    prefix = {"path_separated_prefix": "/api/products"}
+    read = route_for(render(), **prefix, headers=[reads])
+    other = route_for(render(), **prefix)
+    assert read["route"]["retry_policy"]["retry_on"].split(",") == [
+        "connect-failure",
+        "reset-before-request",
+        "reset",
+    ]
+    assert other["route"]["retry_policy"]["retry_on"].split(",") == [
+        "connect-failure",
+        "reset-before-request",
+    ]
+    assert (read["name"], read["route"]["cluster"]) == (other["name"], "catalog")
+    order = routes(render())
+    assert order.index(read) < order.index(other)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from microshop.cli import app
 from microshop.runtime.console import dead_letter_table, saga_table, without_password
 from microshop.runtime.errors import StartupError
 from microshop.runtime.operator import find_broker, orders_url
+from microshop.runtime.settings import RuntimeSettings
 from microshop.runtime.state import ProcessRecord, RunPaths, RunState, Status, write_state
 from microshop.tools.eventdocs import render
 
@@ -39,7 +40,7 @@ def no_broker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_broker_comes_from_the_running_systems_state(tmp_path: Path) -> None:
     paths = RunPaths(tmp_path)
     a_running_system(paths, "nats://127.0.0.1:8150", "shop_a")
-    target = find_broker(paths, None)
+    target = find_broker(paths, None, RuntimeSettings())
     assert (target.url, target.prefix) == ("nats://127.0.0.1:8150", "shop_a")
 
 
@@ -49,8 +50,8 @@ def test_the_broker_option_wins_over_the_environment_and_the_state(
     paths = RunPaths(tmp_path)
     a_running_system(paths, "nats://127.0.0.1:8150", "shop_a")
     monkeypatch.setenv("MICROSHOP_BROKER_URL", "nats://127.0.0.1:4222")
-    assert find_broker(paths, None).url == "nats://127.0.0.1:4222"
-    assert find_broker(paths, "amqp://127.0.0.1:5672/").url == "amqp://127.0.0.1:5672/"
+    assert find_broker(paths, None, RuntimeSettings()).url == "nats://127.0.0.1:4222"
+    assert find_broker(paths, "amqp://127.0.0.1:5672/", RuntimeSettings()).url == "amqp://127.0.0.1:5672/"
 
 
 def test_the_bus_prefix_from_the_environment_wins_over_the_state(
@@ -59,15 +60,15 @@ def test_the_bus_prefix_from_the_environment_wins_over_the_state(
     paths = RunPaths(tmp_path)
     a_running_system(paths, "nats://127.0.0.1:8150", "shop_a")
     monkeypatch.setenv("MICROSHOP_BUS_PREFIX", "shop_b")
-    assert find_broker(paths, None).prefix == "shop_b"
+    assert find_broker(paths, None, RuntimeSettings()).prefix == "shop_b"
 
 
 def test_without_a_running_system_or_a_broker_the_command_says_what_to_pass(
     tmp_path: Path,
 ) -> None:
     with pytest.raises(StartupError, match="pass --broker"):
-        find_broker(RunPaths(tmp_path), None)
-    target = find_broker(RunPaths(tmp_path), "nats://127.0.0.1:4222")
+        find_broker(RunPaths(tmp_path), None, RuntimeSettings())
+    target = find_broker(RunPaths(tmp_path), "nats://127.0.0.1:4222", RuntimeSettings())
     assert target.prefix == "microshop"
 
 

@@ -3,7 +3,7 @@ import socket
 import pytest
 
 from microshop.runtime.errors import StartupError
-from microshop.runtime.ports import ensure_ports_free, is_port_free, plan_ports
+from microshop.runtime.ports import PortPlan, ensure_ports_free, is_port_free, plan_ports
 from tests.support.asgi import free_port
 
 
@@ -31,19 +31,44 @@ def test_ports_beyond_65535_are_refused() -> None:
         plan_ports(8080, 65534, ["users", "catalog"])
 
 
-def test_a_port_with_a_listener_is_reported_busy_in_one_line() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
+def busy_port() -> socket.socket:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    return taken
+
+
+def test_a_busy_gateway_port_is_reported_in_one_line_naming_the_option_to_move_it() -> None:
+    with busy_port() as taken:
         port = taken.getsockname()[1]
         assert not is_port_free(port)
+        plan = PortPlan(gateway=port, admin=free_port(), services={"users": free_port()})
         with pytest.raises(StartupError) as error:
-            ensure_ports_free([free_port(), port])
-    assert str(error.value) == f"port {port} is already in use"
+            ensure_ports_free(plan)
+    assert str(error.value) == f"port {port} is already in use (choose another with --port)"
+
+
+def test_a_busy_service_port_names_the_base_option_and_the_range_it_moves() -> None:
+    with busy_port() as taken:
+        port = taken.getsockname()[1]
+        plan = PortPlan(gateway=free_port(), admin=port - 1, services={"users": port})
+        with pytest.raises(StartupError, match=f"port {port} is already in use") as error:
+            ensure_ports_free(plan)
+    assert "--service-port-base" in str(error.value)
+    assert f"take {port - 1}-{port}" in str(error.value)
+
+
+def test_a_busy_embedded_nats_port_names_the_base_option_and_the_external_broker() -> None:
+    with busy_port() as taken:
+        port = taken.getsockname()[1]
+        plan = PortPlan(free_port(), free_port(), {}, nats=port, nats_monitor=free_port())
+        with pytest.raises(StartupError) as error:
+            ensure_ports_free(plan)
+    assert "embedded NATS" in str(error.value) and "--broker" in str(error.value)
 
 
 def test_free_ports_pass_the_check() -> None:
-    ensure_ports_free([free_port(), free_port()])
+    ensure_ports_free(PortPlan(gateway=free_port(), admin=free_port(), services={}))
 
 
 def test_the_embedded_nats_listens_fifty_ports_above_the_base_with_its_monitor_next() -> None:

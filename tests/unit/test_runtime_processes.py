@@ -8,12 +8,8 @@ import time
 import psutil
 import pytest
 
-from microshop.runtime.processes import (
-    MAX_FAILURES_BEFORE_READY,
-    Backoff,
-    ProcessSpec,
-    SupervisedProcess,
-)
+from microshop.runtime.processes import ProcessSpec, SupervisedProcess
+from microshop.runtime.restart_policy import MAX_FAILURES_BEFORE_READY
 
 SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
 
@@ -44,20 +40,6 @@ async def wait_for(condition: object, timeout: float = 10.0) -> None:
     raise TimeoutError("condition not met")
 
 
-def test_restart_delays_double_up_to_thirty_seconds() -> None:
-    backoff = Backoff()
-    delays = [backoff.delay_after(uptime=1.0) for _ in range(9)]
-    assert delays == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
-
-
-def test_a_process_that_stayed_up_a_minute_restarts_quickly_again() -> None:
-    backoff = Backoff()
-    for _ in range(5):
-        backoff.delay_after(uptime=1.0)
-    assert backoff.delay_after(uptime=61.0) == 0.5
-    assert backoff.delay_after(uptime=1.0) == 1.0
-
-
 async def test_a_killed_process_is_restarted_with_a_new_pid() -> None:
     events: list[str] = []
     process = supervised(SLEEPER, events)
@@ -80,7 +62,7 @@ async def test_a_process_failing_before_it_was_ever_ready_is_given_up() -> None:
     process = supervised(failing)
     await process.start()
     await asyncio.wait_for(process.gave_up.wait(), timeout=20)
-    assert process.failures_before_ready == MAX_FAILURES_BEFORE_READY
+    assert process.restart_policy.failures_before_ready == MAX_FAILURES_BEFORE_READY
     assert process.last_error_line == "error: the database is unreachable"
     await process.stop()
 

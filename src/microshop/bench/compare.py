@@ -106,6 +106,7 @@ def microshop_target(system: MicroshopSystem, name: str = "microshop") -> Target
         system.sagas_url(),
         system.up_s,
         system.admin_password,
+        system.sagas_headers(),
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from microshop.bench.postgres import BenchDatabases
 from microshop.bench.shared_servers import postgres_backends
+from microshop.chassis.service_auth import HEADER, operator_credential
 from microshop.runtime.ports import is_port_free
 from microshop.runtime.state import RunPaths, read_state
 
@@ -53,6 +54,12 @@ class MicroshopSystem:
         named = {p.pid: name for name, p in state.processes.items() if p.pid}
         backends = postgres_backends(self.databases) if self.databases else {}
         return {**backends, state.supervisor_pid: "supervisor", **named}
+
+    def sagas_headers(self) -> dict[str, str]:
+        if self.data_dir is None:
+            return {}
+        configured = os.environ.get("MICROSHOP_SERVICE_KEY")
+        return {HEADER: operator_credential(configured, self.data_dir).token()}
 
     def sagas_url(self) -> str | None:
         state = read_state(RunPaths(self.data_dir)) if self.data_dir else None

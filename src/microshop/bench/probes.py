@@ -32,13 +32,14 @@ class SagaWatch:
     """Counts unfinished sagas through the orders service's operator route."""
 
     sagas_url: str
+    headers: dict[str, str] = field(default_factory=dict)
     every: float = 5.0
     samples: list[tuple[float, int]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
     async def count(self, session: aiohttp.ClientSession) -> int | None:
         with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
-            async with session.get(self.sagas_url) as response:
+            async with session.get(self.sagas_url, headers=self.headers) as response:
                 if response.status == 200:
                     return len(await response.json())
         return None

@@ -4,7 +4,7 @@ unfinished sagas, then wait for the sagas to drain."""
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 
@@ -44,6 +44,8 @@ class Target:
     sagas_url: str | None = None
     up_s: float | None = None
     admin_password: str | None = None
+    # The operator credential /internal/sagas asks for (chassis/service_auth.py).
+    sagas_headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ async def run_benchmark(
             if options.warmup_s > 0:
                 warmup = replace(options.plan, duration_s=options.warmup_s)
                 await engine.run(shop, options.scenario, warmup, _tick(progress, "warm-up"))
-            sagas = SagaWatch(target.sagas_url) if target.sagas_url else None
+            sagas = SagaWatch(target.sagas_url, target.sagas_headers) if target.sagas_url else None
             generator_before, machine_before = generator_cpu_s(), machine_busy_s()
             measured = await _measure(engine, shop, options, watch, sagas, control, progress)
             generator_s = generator_cpu_s() - generator_before

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from microshop.bench.shared_servers import RABBIT_MNESIA, postgres_root, rabbitmq_root
+from microshop.runtime.settings import RuntimeSettings
 
-SEED_ENV = "MICROSHOP_SEED_BASELINE"
+SEED_ENV = "MICROSHOP_SEED_BASELINE"  # read by RuntimeSettings.seed_baseline
 SEED_URL = "http://127.0.0.1:8080"
 START_TIMEOUT_S = 300.0
 SMOKE_TIMEOUT_S = 120.0
@@ -36,12 +37,8 @@ def repo_root() -> Path:
 
 def find_seed_baseline(root: Path | None = None) -> Path | None:
     """$MICROSHOP_SEED_BASELINE, else ../shared/bench/seed-baseline beside the repository."""
-    configured = os.environ.get(SEED_ENV)
-    candidate = (
-        Path(configured)
-        if configured
-        else (root or repo_root()).parent / "shared" / "bench" / "seed-baseline"
-    )
+    configured = RuntimeSettings().seed_baseline
+    candidate = configured or (root or repo_root()).parent / "shared" / "bench" / "seed-baseline"
     return candidate.resolve() if (candidate / "start.sh").is_file() else None
 
 

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from microshop import __version__
-from microshop.chassis import faults
+from microshop.chassis import fault_routes, faults
 from microshop.chassis.auth import JwksKeySource, KeySource, TokenVerifier
 from microshop.chassis.client import Resilience, ServiceClient, StaticDiscovery
 from microshop.chassis.data import open_database
@@ -31,6 +31,7 @@ from microshop.chassis.lean import LeanRoutes
 from microshop.chassis.logging import configure_logging
 from microshop.chassis.middleware import ServiceMiddleware
 from microshop.chassis.migrations import upgrade_to_head
+from microshop.chassis.service_auth import ServiceCredential, load_or_create_key
 from microshop.chassis.settings import ServiceSettings
 from microshop.contracts.events import Event
 
@@ -63,6 +64,10 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.db = await open_database(
             settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous
         )
+        secret = settings.service_key.get_secret_value() if settings.service_key else None
+        app.state.service_credential = ServiceCredential(
+            load_or_create_key(secret, settings.secrets_dir), spec.name
+        )
         app.state.client = ServiceClient(
             StaticDiscovery(settings.peers),
             Resilience(
@@ -72,6 +77,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 breaker_reset=settings.breaker_reset_seconds,
                 per_peer_connections=settings.http_connections_per_peer,
             ),
+            credential=app.state.service_credential,
         )
         keys = spec.key_source(app) if spec.key_source else JwksKeySource(app.state.client)
         app.state.verifier = TokenVerifier(keys)
@@ -119,7 +125,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
     # First in the list: matched before FastAPI's own routes are even looked at.
-    app.router.routes[0:0] = [route for group in spec.lean for route in group.routes]
+    lean = [fault_routes.routes, *spec.lean]
+    app.router.routes[0:0] = [route for group in lean for route in group.routes]
     return app
 
 

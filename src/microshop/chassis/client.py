@@ -23,6 +23,7 @@ import structlog
 
 from microshop.chassis.backoff import backoff
 from microshop.chassis.breaker import CircuitBreaker
+from microshop.chassis.service_auth import HEADER, ServiceCredential
 from microshop.contracts.errors import Unavailable
 
 log = structlog.get_logger()
@@ -69,8 +70,15 @@ class _PeerFailed(Exception):
 
 
 class ServiceClient:
-    def __init__(self, discovery: StaticDiscovery, policy: Resilience | None = None) -> None:
+    def __init__(
+        self,
+        discovery: StaticDiscovery,
+        policy: Resilience | None = None,
+        credential: ServiceCredential | None = None,
+    ) -> None:
         self.discovery = discovery
+        # Every call carries this service's credential: /internal routes require it.
+        self.credential = credential
         self.policy = policy or Resilience()
         self.timeout = aiohttp.ClientTimeout(total=self.policy.timeout)
         self.breakers: dict[str, CircuitBreaker] = {}
@@ -113,6 +121,8 @@ class ServiceClient:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
+        if self.credential is not None:
+            all_headers[HEADER] = self.credential.token()
         if request_id := structlog.contextvars.get_contextvars().get("request_id"):
             all_headers.setdefault("X-Request-Id", request_id)
         idempotent = method in ("GET", "HEAD") or "Idempotency-Key" in all_headers

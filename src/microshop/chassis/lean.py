@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from microshop.chassis.data import Database
 from microshop.chassis.paging import MAX_ID, MAX_PAGE, Page
+from microshop.chassis.service_auth import HEADER, ServiceCredential
 
 Body = TypeVar("Body", bound=BaseModel)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -47,6 +48,13 @@ def reply(
     return Response(body, status, headers, media_type="application/json")
 
 
+async def _parsed(request: Request, body: type[Body]) -> Body:
+    try:
+        return body.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise _invalid(exc, "body") from None
+
+
 def _invalid(exc: ValidationError, where: str) -> RequestValidationError:
     errors = exc.errors(include_url=False)
     for error in errors:
@@ -54,26 +62,27 @@ def _invalid(exc: ValidationError, where: str) -> RequestValidationError:
     return RequestValidationError(errors)
 
 
-def _out_of_range(where: str, name: str, message: str) -> RequestValidationError:
+def invalid(where: str, name: str, message: str) -> RequestValidationError:
+    """The 422 FastAPI gives for a bad parameter, for a lean route to raise."""
     return RequestValidationError([{"loc": (where, name), "msg": message, "type": "value_error"}])
 
 
 def _id(value: str | None, where: str, name: str) -> int:
     if value is None:
-        raise _out_of_range(where, name, "Field required")
+        raise invalid(where, name, "Field required")
     try:
         number = int(value)
     except ValueError:
-        raise _out_of_range(where, name, "Input should be a valid integer") from None
+        raise invalid(where, name, "Input should be a valid integer") from None
     if not 1 <= number <= MAX_ID:
-        raise _out_of_range(where, name, f"Input should be between 1 and {MAX_ID}")
+        raise invalid(where, name, f"Input should be between 1 and {MAX_ID}")
     return number
 
 
 def query_text(request: Request, name: str, max_length: int) -> str:
     value = request.query_params.get(name, "")
     if len(value) > max_length:
-        raise _out_of_range("query", name, f"String should have at most {max_length} characters")
+        raise invalid("query", name, f"String should have at most {max_length} characters")
     return value
 
 
@@ -84,9 +93,9 @@ def _bounded(request: Request, name: str, default: int, low: int) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise _out_of_range("query", name, "Input should be a valid integer") from None
+        raise invalid("query", name, "Input should be a valid integer") from None
     if not low <= number <= MAX_ID:
-        raise _out_of_range("query", name, f"Input should be between {low} and {MAX_ID}")
+        raise invalid("query", name, f"Input should be between {low} and {MAX_ID}")
     return number
 
 
@@ -109,10 +118,22 @@ def database(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
+def _checked(handler: Endpoint) -> Endpoint:
+    """Only a caller holding the service credential reaches an /internal route."""
+
+    async def endpoint(request: Request) -> Response:
+        credential: ServiceCredential = request.app.state.service_credential
+        credential.verify(request.headers.get(HEADER))
+        return await handler(request)
+
+    return endpoint
+
+
 class LeanRoutes:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.routes: list[BaseRoute] = []
+        self.internal = prefix.startswith("/internal")
 
     def post_json(
         self, path: str, body: type[Body]
@@ -121,13 +142,9 @@ class LeanRoutes:
 
         def decorate(handler: Callable[[Request, Body], Awaitable[Response]]) -> Endpoint:
             async def endpoint(request: Request) -> Response:
-                try:
-                    parsed = body.model_validate_json(await request.body())
-                except ValidationError as exc:
-                    raise _invalid(exc, "body") from None
-                return await handler(request, parsed)
+                return await handler(request, await _parsed(request, body))
 
-            self.routes.append(Route(self.prefix + path, endpoint, methods=["POST"]))
+            self._add(path, endpoint, "POST")
             return endpoint
 
         return decorate
@@ -139,9 +156,25 @@ class LeanRoutes:
     def get(self, path: str) -> Callable[[Endpoint], Endpoint]:
         return self._route(path, "GET")
 
+    def put_json(
+        self, path: str, body: type[Body]
+    ) -> Callable[[Callable[[Request, Body], Awaitable[Response]]], Endpoint]:
+        def decorate(handler: Callable[[Request, Body], Awaitable[Response]]) -> Endpoint:
+            async def endpoint(request: Request) -> Response:
+                return await handler(request, await _parsed(request, body))
+
+            self._add(path, endpoint, "PUT")
+            return endpoint
+
+        return decorate
+
     def _route(self, path: str, method: str) -> Callable[[Endpoint], Endpoint]:
         def decorate(handler: Endpoint) -> Endpoint:
-            self.routes.append(Route(self.prefix + path, handler, methods=[method]))
+            self._add(path, handler, method)
             return handler
 
         return decorate
+
+    def _add(self, path: str, endpoint: Endpoint, method: str) -> None:
+        checked = _checked(endpoint) if self.internal else endpoint
+        self.routes.append(Route(self.prefix + path, checked, methods=[method]))

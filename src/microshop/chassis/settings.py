@@ -11,7 +11,7 @@ fixed `MICROSHOP_<FIELD>` names:
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     bus_prefix: str = _shared("BUS_PREFIX", "microshop")
     # Streams and key-value buckets are kept on this many NATS servers (3 in a cluster).
     stream_replicas: int = _shared("STREAM_REPLICAS", 1)
+    # The key service credentials are signed with (chassis/service_auth.py); None: a
+    # file in the data dir's secrets, made by the first service to start.
+    service_key: SecretStr | None = _shared("SERVICE_KEY", None)
     # Fault injection, off by default: crash points to SIGKILL at (chassis/faults.py).
     crash_at: str | None = _shared("CRASH_AT", None)
 

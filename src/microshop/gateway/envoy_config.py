@@ -8,21 +8,21 @@ Nothing here is hand-edited YAML: `microshop gateway config` prints this dict.
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
+from microshop.gateway import swagger_ui
 from microshop.gateway.docs_page import docs_page
+from microshop.gateway.edge_auth import jwt_filter
+from microshop.gateway.headers import JsonObject, header, security_headers
+from microshop.gateway.home_page import home_page
+from microshop.gateway.local_replies import local_reply_config
 from microshop.gateway.ratelimit import RateLimit, rate_limit_filter
-from microshop.gateway.routes import ROUTES, Route, openapi_urls, service_paths
-
-JsonObject = dict[str, Any]
+from microshop.gateway.routes import ROUTES, Route, health_urls, openapi_urls, service_paths
 
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 BUFFER = "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer"
 CONNECTION_LIMIT = "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig"
 ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
-JWT_AUTHN = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
-# The users service's token claims (microshop.chassis.auth ISSUER / AUDIENCE).
-ISSUER = AUDIENCE = "microshop"
 HTTP_PROTOCOL_OPTIONS = "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 CONNECT_TIMEOUT = "1s"
@@ -31,9 +31,15 @@ HEALTH_CHECK_INTERVAL = "2s"
 # uvicorn closes idle keep-alive connections after 5 s; Envoy must drop them first,
 # or it may reuse one the service is closing and answer a spurious 503.
 UPSTREAM_IDLE_TIMEOUT = "4s"
-MAX_DIRECT_RESPONSE_BYTES = 64 * 1024
+# Swagger UI's script (1.5 MB) is a direct response too.
+MAX_DIRECT_RESPONSE_BYTES = 4 * 1024 * 1024
 MAX_DOWNSTREAM_CONNECTIONS = 10_000
-JWT_CACHE_SIZE = 10_000
+# A request that failed on a connection the service closed or reset is sent again:
+# any request when nothing reached the service, and a read even when it had (a GET
+# or HEAD changes nothing, so the service seeing it twice does no harm).
+RETRY_ANY_METHOD = "connect-failure,reset-before-request"
+RETRY_READ = RETRY_ANY_METHOD + ",reset"
+READ_METHODS = {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,8 @@ class Gateway:
     # Validate bearer tokens at the edge against the users service's JWKS (off in
     # open mode, where the services ignore tokens anyway).
     edge_auth: bool = True
+    # Where Envoy reads Swagger UI's files; None: /api/docs loads them from the CDN.
+    swagger_ui_dir: Path | None = field(default_factory=swagger_ui.installed_assets_dir)
 
 
 def render_envoy_config(gateway: Gateway) -> JsonObject:
@@ -83,51 +91,14 @@ def render_envoy_config(gateway: Gateway) -> JsonObject:
     }
 
 
-def _jwt_filter() -> JsonObject:
-    """A request with a bearer token that is not a valid, unexpired token signed by
-    the users service is refused here (401) before it reaches any service; one
-    without a token passes, and each service decides whether it needs one. The
-    services still verify every token themselves (defence in depth)."""
-    provider = {
-        "issuer": ISSUER,
-        "audiences": [AUDIENCE],
-        "forward": True,
-        "from_headers": [{"name": "Authorization", "value_prefix": "Bearer "}],
-        "remote_jwks": {
-            "http_uri": {"uri": "http://users/auth/jwks", "cluster": "users", "timeout": "2s"},
-            "cache_duration": "300s",
-            "async_fetch": {},
-            "retry_policy": {"num_retries": 3},
-        },
-        # A verified token is remembered until it expires: a customer placing many
-        # orders costs one signature check here, not one per request.
-        "jwt_cache_config": {"jwt_cache_size": JWT_CACHE_SIZE},
-    }
-    requirement = {
-        "requires_any": {"requirements": [{"provider_name": "users"}, {"allow_missing": {}}]}
-    }
-    return {
-        "name": "envoy.filters.http.jwt_authn",
-        "typed_config": {
-            "@type": JWT_AUTHN,
-            "providers": {"users": provider},
-            "rules": [{"match": {"prefix": "/"}, "requires": requirement}],
-        },
-    }
-
-
 def _address(host: str, port: int) -> JsonObject:
     return {"socket_address": {"address": host, "port_value": port}}
-
-
-def _header(key: str, value: str) -> JsonObject:
-    return {"header": {"key": key, "value": value}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
 
 
 def _listener(gateway: Gateway) -> JsonObject:
     filters = [rate_limit_filter(gateway.rate_limit)] if gateway.rate_limit else []
     if gateway.edge_auth and "users" in gateway.upstreams:
-        filters.append(_jwt_filter())
+        filters.append(jwt_filter())
     # A service refusing an oversized body closes the connection mid-upload, and
     # Envoy may then see a reset instead of the 413: the edge refuses it first.
     filters.append(
@@ -148,7 +119,10 @@ def _listener(gateway: Gateway) -> JsonObject:
         "normalize_path": True,
         "merge_slashes": True,
         "route_config": _route_config(gateway),
-        "local_reply_config": _local_replies(gateway),
+        "local_reply_config": local_reply_config(
+            retry_after=gateway.rate_limit.retry_after if gateway.rate_limit else 1,
+            max_body_bytes=gateway.max_body_bytes,
+        ),
         "http_filters": filters,
     }
     return {
@@ -171,13 +145,15 @@ def _route_config(gateway: Gateway) -> JsonObject:
     return {
         "name": "microshop",
         "max_direct_response_body_size_bytes": MAX_DIRECT_RESPONSE_BYTES,
+        # The services' answers and the direct responses; local replies add their own.
+        "response_headers_to_add": security_headers(),
         "virtual_hosts": [
             {
                 "name": "microshop",
                 "domains": ["*"],
                 # The client cannot choose its own X-Real-IP: Envoy overwrites it.
                 "request_headers_to_add": [
-                    _header("x-real-ip", "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%")
+                    header("x-real-ip", "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%")
                 ],
                 "routes": _routes(gateway),
             }
@@ -187,37 +163,59 @@ def _route_config(gateway: Gateway) -> JsonObject:
 
 def _routes(gateway: Gateway) -> list[JsonObject]:
     running = {service for service, endpoints in gateway.upstreams.items() if endpoints}
-    docs_urls = {s: url for s, url in openapi_urls(gateway.routes).items() if s in running}
-    routes = [
-        _direct("/health", "application/json", '{"status":"ok"}'),
-        _direct("/api/docs", "text/html; charset=utf-8", docs_page(docs_urls)),
-    ]
+    routes = [*_pages(gateway, running), *_swagger_ui_files(gateway.swagger_ui_dir)]
     # Exact paths first: `/api/users/health` must not fall into the `/api/users` prefix.
-    routes += [
-        _forward(path.service, {"path": path.public_path}, path.upstream_path)
-        for path in service_paths(gateway.routes)
-        if path.service in running
-    ]
-    routes += [
-        _forward(
-            route.service, {"path_separated_prefix": route.public_prefix}, route.upstream_prefix
-        )
-        for route in gateway.routes
-        if route.service in running
-    ]
+    for path in service_paths(gateway.routes):
+        if path.service in running:
+            routes += _forwards(path.service, {"path": path.public_path}, path.upstream_path)
+    for route in gateway.routes:
+        if route.service in running:
+            match = {"path_separated_prefix": route.public_prefix}
+            routes += _forwards(route.service, match, route.upstream_prefix)
     return routes
 
 
-def _direct(path: str, content_type: str, body: str) -> JsonObject:
+def _pages(gateway: Gateway, running: set[str]) -> list[JsonObject]:
+    health = {s: url for s, url in health_urls(gateway.routes).items() if s in running}
+    documents = {s: url for s, url in openapi_urls(gateway.routes).items() if s in running}
+    assets_url = swagger_ui.ASSETS_PATH if gateway.swagger_ui_dir else swagger_ui.CDN_URL
+    html = "text/html; charset=utf-8"
+    return [
+        _direct("/", html, {"inline_string": home_page(health)}),
+        _direct("/health", "application/json", {"inline_string": '{"status":"ok"}'}),
+        _direct("/api/docs", html, {"inline_string": docs_page(documents, assets_url)}),
+    ]
+
+
+def _swagger_ui_files(folder: Path | None) -> list[JsonObject]:
+    if folder is None:
+        return []
+    return [
+        _direct(f"{swagger_ui.ASSETS_PATH}/{name}", content_type, {"filename": str(folder / name)})
+        for name, content_type in swagger_ui.ASSETS.items()
+    ]
+
+
+def _direct(path: str, content_type: str, body: JsonObject) -> JsonObject:
+    """body: an Envoy DataSource, the text itself or a file Envoy reads at start."""
     return {
         "name": path,
         "match": {"path": path},
-        "direct_response": {"status": 200, "body": {"inline_string": body}},
-        "response_headers_to_add": [_header("content-type", content_type)],
+        "direct_response": {"status": 200, "body": body},
+        "response_headers_to_add": [header("content-type", content_type)],
     }
 
 
-def _forward(service: str, match: JsonObject, rewrite: str) -> JsonObject:
+def _forwards(service: str, match: JsonObject, rewrite: str) -> list[JsonObject]:
+    """The same forwarding twice: reads first, with the wider retry policy."""
+    reads = {**match, "headers": [READ_METHODS]}
+    return [
+        _forward(service, reads, rewrite, RETRY_READ),
+        _forward(service, match, rewrite, RETRY_ANY_METHOD),
+    ]
+
+
+def _forward(service: str, match: JsonObject, rewrite: str, retry_on: str) -> JsonObject:
     return {
         # The route's name is the service's: local replies say which one is unavailable.
         "name": service,
@@ -226,65 +224,8 @@ def _forward(service: str, match: JsonObject, rewrite: str) -> JsonObject:
             "cluster": service,
             "prefix_rewrite": rewrite,
             "timeout": ROUTE_TIMEOUT,
-            # Safe for every method: only retried when nothing reached the service.
-            "retry_policy": {"retry_on": "connect-failure,reset-before-request", "num_retries": 1},
+            "retry_policy": {"retry_on": retry_on, "num_retries": 1},
         },
-    }
-
-
-def _json_reply(
-    status: int, body: JsonObject, headers: list[JsonObject] | None = None
-) -> JsonObject:
-    return {
-        "filter": {
-            "status_code_filter": {
-                "comparison": {
-                    "op": "EQ",
-                    "value": {"default_value": status, "runtime_key": f"microshop.reply_{status}"},
-                }
-            }
-        },
-        "body_format_override": {"json_format": body},
-        **({"headers_to_add": headers} if headers else {}),
-    }
-
-
-def _local_replies(gateway: Gateway) -> JsonObject:
-    """Every reply Envoy makes itself is JSON, like the services' own errors.
-
-    Only error statuses are mapped: `/health` and `/api/docs` are local replies too."""
-    retry_after = gateway.rate_limit.retry_after if gateway.rate_limit else 1
-    return {
-        "mappers": [
-            _json_reply(
-                429,
-                {"error": "Too many requests", "retry_after": retry_after},
-                [_header("retry-after", str(retry_after))],
-            ),
-            _json_reply(404, {"error": "Not found"}),
-            # The edge's token check (jwt_authn) says why in its own words.
-            _json_reply(401, {"error": "Invalid token", "reason": "%LOCAL_REPLY_BODY%"}),
-            _json_reply(
-                413, {"error": "Request body too large", "max_bytes": gateway.max_body_bytes}
-            ),
-            _json_reply(
-                503,
-                {"error": "%ROUTE_NAME% unavailable", "retry_after": 1},
-                [_header("retry-after", "1")],
-            ),
-            _json_reply(504, {"error": "%ROUTE_NAME% timed out"}),
-            {
-                "filter": {
-                    "status_code_filter": {
-                        "comparison": {
-                            "op": "GE",
-                            "value": {"default_value": 400, "runtime_key": "microshop.reply_error"},
-                        }
-                    }
-                },
-                "body_format_override": {"json_format": {"error": "%LOCAL_REPLY_BODY%"}},
-            },
-        ]
     }
 
 

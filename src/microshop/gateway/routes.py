@@ -65,6 +65,13 @@ def service_paths(routes: tuple[Route, ...] = ROUTES) -> list[ExactPath]:
 
 def openapi_urls(routes: tuple[Route, ...] = ROUTES) -> dict[str, str]:
     """Each service's OpenAPI document as the gateway publishes it."""
-    return {
-        service: prefix + "/openapi.json" for service, prefix in published_prefixes(routes).items()
-    }
+    return _published("/openapi.json", routes)
+
+
+def health_urls(routes: tuple[Route, ...] = ROUTES) -> dict[str, str]:
+    """Each service's health check as the gateway publishes it."""
+    return _published("/health", routes)
+
+
+def _published(path: str, routes: tuple[Route, ...]) -> dict[str, str]:
+    return {service: prefix + path for service, prefix in published_prefixes(routes).items()}

@@ -1,7 +1,6 @@
 """What `microshop` prints: prefixed log lines, the process table, URLs, and the
 operator tables (dead letters, unfinished sagas)."""
 
-import os
 import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -37,10 +36,12 @@ def stderr_console() -> Console:
 class LogPrinter:
     """Writes each child's lines as `name     | line`, coloured per name on a terminal."""
 
-    def __init__(self, names: list[str], stream: TextIO | None = None) -> None:
+    def __init__(
+        self, names: list[str], stream: TextIO | None = None, *, colour: bool = True
+    ) -> None:
         self.stream = stream or sys.stdout
         self.width = max(len(name) for name in [*names, SUPERVISOR])
-        use_colour = self.stream.isatty() and "NO_COLOR" not in os.environ
+        use_colour = colour and self.stream.isatty()
         self._colours = {
             name: _COLOURS[i % len(_COLOURS)] if use_colour else ""
             for i, name in enumerate([SUPERVISOR, *names])
@@ -91,7 +92,9 @@ def process_table(state: RunState, health: dict[str, bool | None], alive: dict[s
     return table
 
 
-def print_summary(console: Console, state: RunState, paths: RunPaths) -> None:
+def print_summary(
+    console: Console, state: RunState, paths: RunPaths, *, admin_password_from_env: bool
+) -> None:
     rows = [
         ("gateway", state.gateway_url),
         ("API docs", f"{state.gateway_url}/api/docs"),
@@ -101,7 +104,7 @@ def print_summary(console: Console, state: RunState, paths: RunPaths) -> None:
     if not state.open_mode:
         password = (
             "from MICROSHOP_ADMIN_PASSWORD"
-            if os.environ.get("MICROSHOP_ADMIN_PASSWORD")
+            if admin_password_from_env
             else f"in {paths.admin_password_file}"
         )
         rows.append(("admin login", f"admin@microshop.local, password {password}"))

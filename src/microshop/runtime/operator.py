@@ -1,26 +1,26 @@
 """What the operator commands do to a running system: read and replay its dead
 letters (`microshop events ...`) and list its unfinished sagas (`microshop saga list`).
 
-    target = find_broker(RunPaths(Path(".microshop")), broker=None)
+    target = find_broker(RunPaths(Path(".microshop")), None, RuntimeSettings())
     letters = asyncio.run(dead_letters(target))
 """
 
 import asyncio
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from microshop.chassis.bus import Bus, DeadLetter, connect_bus, quietly
+from microshop.chassis.service_auth import HEADER, operator_credential
 from microshop.runtime.errors import StartupError
 from microshop.runtime.ports import HOST
+from microshop.runtime.settings import DEFAULT_BUS_PREFIX, RuntimeSettings
 from microshop.runtime.state import RunPaths, read_state
 
 # A broker that is down must fail the command, not hang it (the bus reconnects forever).
 BROKER_TIMEOUT = 15.0
 SAGAS_TIMEOUT = 10.0
-DEFAULT_PREFIX = "microshop"
 
 
 @dataclass(frozen=True)
@@ -29,17 +29,17 @@ class BrokerTarget:
     prefix: str
 
 
-def find_broker(paths: RunPaths, broker: str | None) -> BrokerTarget:
+def find_broker(paths: RunPaths, broker: str | None, settings: RuntimeSettings) -> BrokerTarget:
     """--broker, else MICROSHOP_BROKER_URL, else the running system's state file."""
     state = read_state(paths)
-    url = broker or os.environ.get("MICROSHOP_BROKER_URL") or (state and state.broker_url)
+    url = broker or settings.broker_url or (state and state.broker_url)
     if not url:
         raise StartupError(
             f"no broker: microshop is not running with data dir {paths.data_dir}; "
             "pass --broker nats://... or amqp://..."
         )
-    prefix = os.environ.get("MICROSHOP_BUS_PREFIX") or (state and state.bus_prefix)
-    return BrokerTarget(url, prefix or DEFAULT_PREFIX)
+    prefix = settings.bus_prefix or (state and state.bus_prefix)
+    return BrokerTarget(url, prefix or DEFAULT_BUS_PREFIX)
 
 
 async def _with_bus(target: BrokerTarget, ids: set[str] | None, replay: bool) -> Any:
@@ -78,14 +78,19 @@ def orders_url(paths: RunPaths) -> str:
     return f"http://{HOST}:{orders.port}"
 
 
-async def unfinished_sagas(paths: RunPaths, stuck: float) -> list[dict[str, Any]]:
+async def unfinished_sagas(
+    paths: RunPaths, stuck: float, settings: RuntimeSettings
+) -> list[dict[str, Any]]:
     """The orders service's sagas not yet done, unchanged for at least `stuck` seconds."""
     url = f"{orders_url(paths)}/internal/sagas"
     timeout = aiohttp.ClientTimeout(total=SAGAS_TIMEOUT)
+    # /internal routes answer only callers holding the system's service key.
+    key = settings.service_key.get_secret_value() if settings.service_key else None
+    credential = {HEADER: operator_credential(key, paths.data_dir).token()}
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(url, params={"stuck": str(stuck)}) as reply,
+            session.get(url, params={"stuck": str(stuck)}, headers=credential) as reply,
         ):
             body = await reply.json(content_type=None)
             if reply.status != 200:

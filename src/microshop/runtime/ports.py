@@ -31,6 +31,21 @@ class PortPlan:
         nats = [port for port in (self.nats, self.nats_monitor) if port is not None]
         return [self.gateway, self.admin, *self.services.values(), *nats]
 
+    def how_to_move(self, port: int) -> str:
+        """What to pass to `microshop up` for `port` to be another one."""
+        if port == self.gateway:
+            return "choose another with --port"
+        if port in (self.nats, self.nats_monitor):
+            return (
+                f"the embedded NATS listens on --service-port-base + {NATS_PORT_OFFSET}: "
+                "choose another --service-port-base, or an external broker with --broker"
+            )
+        last = self.admin + len(self.services)
+        return (
+            f"the envoy admin and the services take {self.admin}-{last}: "
+            "choose another range with --service-port-base"
+        )
+
 
 def plan_ports(
     gateway_port: int,
@@ -81,7 +96,7 @@ def is_port_free(port: int, host: str = HOST) -> bool:
     return True
 
 
-def ensure_ports_free(ports: Iterable[int], host: str = HOST) -> None:
-    for port in ports:
+def ensure_ports_free(plan: PortPlan, host: str = HOST) -> None:
+    for port in plan.all_ports():
         if not is_port_free(port, host):
-            raise StartupError(f"port {port} is already in use")
+            raise StartupError(f"port {port} is already in use ({plan.how_to_move(port)})")

@@ -1,5 +1,5 @@
-"""One supervised OS process: started, its output streamed, restarted with backoff
-when it dies, stopped with SIGTERM then SIGKILL.
+"""One supervised OS process: started, its output streamed, restarted when it dies
+(as restart_policy.py says), stopped with SIGTERM then SIGKILL.
 
     process = SupervisedProcess(ProcessSpec("catalog", argv, env), output, events)
     await process.start()
@@ -19,30 +19,14 @@ from dataclasses import dataclass
 
 import psutil
 
+from microshop.runtime.restart_policy import RestartPolicy
+
 OutputSink = Callable[[str, str], None]  # (process name, line)
 EventSink = Callable[[str], None]  # a supervisor message
 
 PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT = 10.0
-# A process that keeps dying before it ever became ready is misconfigured, not unlucky.
-MAX_FAILURES_BEFORE_READY = 3
 _LINE_LIMIT = 1024 * 1024
-
-
-@dataclass
-class Backoff:
-    initial: float = 0.5
-    maximum: float = 30.0
-    reset_after: float = 60.0
-    _next: float = 0.5
-
-    def delay_after(self, uptime: float) -> float:
-        """The wait before restarting a process that stayed up `uptime` seconds."""
-        if uptime >= self.reset_after:
-            self._next = self.initial
-        delay = self._next
-        self._next = min(self._next * 2, self.maximum)
-        return delay
 
 
 @dataclass(frozen=True)
@@ -76,11 +60,10 @@ class SupervisedProcess:
         self._process: asyncio.subprocess.Process | None = None
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
-        self._backoff = Backoff()
+        self.restart_policy = RestartPolicy()
         self.started_at: float | None = None
         self.restarts = 0
         self.ready_once = False
-        self.failures_before_ready = 0
         self.last_error_lines: deque[str] = deque(maxlen=20)
         self.gave_up = asyncio.Event()
         # Called whenever the pid changes, so the state file follows.
@@ -135,15 +118,11 @@ class SupervisedProcess:
             self.on_change()
             if self._stopping:
                 return
-            if not self.ready_once:
-                self.failures_before_ready += 1
-                if self.failures_before_ready >= MAX_FAILURES_BEFORE_READY:
-                    self._events(
-                        f"{self.name} exited with code {code} before becoming ready; giving up"
-                    )
-                    self.gave_up.set()
-                    return
-            delay = self._backoff.delay_after(uptime)
+            delay = self.restart_policy.delay_after_exit(uptime, was_ready=self.ready_once)
+            if delay is None:
+                self._events(f"{self.name} exited with code {code} before becoming ready; giving up")
+                self.gave_up.set()
+                return
             self._events(f"{self.name} exited with code {code}; restarting in {delay:g} s")
             await asyncio.sleep(delay)
             if self._stopping:

@@ -4,15 +4,14 @@ Starts the embedded NATS (unless `--broker` names another broker), then the
 services, waits for each readiness check, renders and starts the gateway, records
 pids in `<data-dir>/run/state.json`, restarts whatever crashes, and on
 SIGINT/SIGTERM stops the gateway first, then the services, then NATS (so the
-services' last events still reach it).
+services' last events still reach it). What each process is: processes.py; when
+it is restarted: restart_policy.py; how its start is awaited: readiness.py.
 """
 
 import asyncio
-import json
 import os
 import signal
-import sys
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
@@ -20,12 +19,20 @@ import aiohttp
 from microshop.gateway.envoy_config import render_envoy_config
 from microshop.gateway.routes import public_prefix
 from microshop.runtime import console
+from microshop.runtime.children import (
+    health_url,
+    inherited_env,
+    service_argv,
+    service_env,
+    url,
+)
 from microshop.runtime.envoy import envoy_argv, write_config
 from microshop.runtime.errors import StartupError
-from microshop.runtime.health import wait_until_healthy
 from microshop.runtime.nats import NATS, nats_argv, nats_health_url
 from microshop.runtime.ports import HOST, PortPlan
 from microshop.runtime.processes import ProcessSpec, SupervisedProcess
+from microshop.runtime.readiness import BINARY_TIMEOUT, await_ready, first_failure_stops_all
+from microshop.runtime.settings import RuntimeSettings
 from microshop.runtime.state import (
     ProcessRecord,
     RunState,
@@ -36,23 +43,17 @@ from microshop.runtime.state import (
 )
 from microshop.runtime.system import UpOptions, build_gateway, preflight
 
-# Generous for a cold start on a busy 2-core laptop (imports, migrations, seeding).
-READY_TIMEOUT = 90.0
-GATEWAY_TIMEOUT = 30.0
-
-
-def _url(port: int, path: str = "") -> str:
-    return f"http://{HOST}:{port}{path}"
-
 
 class Supervisor:
-    def __init__(self, options: UpOptions, plan: PortPlan) -> None:
+    def __init__(self, options: UpOptions, plan: PortPlan, settings: RuntimeSettings) -> None:
         self.options = options
         self.plan = plan
+        self.settings = settings
         self.paths = options.paths
         self.broker_url = options.broker_url(plan)
-        self.bus_prefix = os.environ.get("MICROSHOP_BUS_PREFIX") or "microshop"
-        self.printer = console.LogPrinter([NATS, *options.services, console.GATEWAY])
+        self.printer = console.LogPrinter(
+            [NATS, *options.services, console.GATEWAY], colour=settings.colour
+        )
         self.console = console.stdout_console()
         self.status = Status.STARTING
         self.error: str | None = None
@@ -95,21 +96,27 @@ class Supervisor:
             if self.options.embedded_nats:
                 waits.append(await self._start_nats(session))
             broker = console.without_password(self.broker_url)
-            self.printer.event(f"events go through {broker} (prefix {self.bus_prefix})")
+            self.printer.event(f"events go through {broker} (prefix {self.options.bus_prefix})")
             names = ", ".join(self.options.services)
             self.printer.event(f"starting {names} (data dir {self.options.data_dir})")
+            env = service_env(
+                self.plan,
+                data_dir=str(self.options.data_dir),
+                open_mode=self.options.open_mode,
+                broker_url=self.broker_url,
+                bus_prefix=self.options.bus_prefix,
+            )
             for name in self.options.services:
-                self.services[name] = self._supervise(
-                    name, self._service_argv(name), self._service_env()
-                )
+                argv = service_argv(name, self.plan.services[name])
+                self.services[name] = self._supervise(name, argv, env)
             for process in self.services.values():
                 await process.start()
             waits += [
-                self._await_ready(session, process, self._health_url(name))
+                await_ready(session, process, health_url(self.plan, name))
                 for name, process in self.services.items()
             ]
             waits.append(await self._start_gateway(session))
-            await _first_failure_stops_all(waits)
+            await first_failure_stops_all(waits)
         self.status = Status.READY
         self._save_state()
         self.printer.event("all services are healthy")
@@ -119,27 +126,23 @@ class Supervisor:
         assert self.plan.nats is not None and self.plan.nats_monitor is not None
         argv = nats_argv(HOST, self.plan.nats, self.plan.nats_monitor, self.paths.nats_store)
         self.printer.event(f"starting the embedded NATS (data in {self.paths.nats_store})")
-        self.nats = self._supervise(NATS, argv, dict(os.environ))
+        self.nats = self._supervise(NATS, argv, inherited_env())
         await self.nats.start()
-        return self._await_ready(
-            session, self.nats, nats_health_url(HOST, self.plan.nats_monitor), GATEWAY_TIMEOUT
-        )
+        monitor = nats_health_url(HOST, self.plan.nats_monitor)
+        return await_ready(session, self.nats, monitor, BINARY_TIMEOUT)
 
     async def _start_gateway(self, session: aiohttp.ClientSession) -> Coroutine[Any, Any, None]:
         config_path = self.paths.envoy_config
-        write_config(
-            config_path,
-            render_envoy_config(
-                build_gateway(
-                    self.plan, self.options.rate_limit, edge_auth=not self.options.open_mode
-                )
-            ),
+        gateway = build_gateway(
+            self.plan,
+            self.options.rate_limit,
+            max_body_bytes=self.options.max_body_bytes,
+            edge_auth=not self.options.open_mode,
         )
-        self.gateway = self._supervise(console.GATEWAY, envoy_argv(config_path), dict(os.environ))
+        write_config(config_path, render_envoy_config(gateway))
+        self.gateway = self._supervise(console.GATEWAY, envoy_argv(config_path), inherited_env())
         await self.gateway.start()
-        return self._await_ready(
-            session, self.gateway, _url(self.plan.gateway, "/health"), GATEWAY_TIMEOUT
-        )
+        return await_ready(session, self.gateway, url(self.plan.gateway, "/health"), BINARY_TIMEOUT)
 
     def _supervise(self, name: str, argv: list[str], env: dict[str, str]) -> SupervisedProcess:
         process = SupervisedProcess(
@@ -147,47 +150,6 @@ class Supervisor:
         )
         process.on_change = self._save_state
         return process
-
-    def _service_argv(self, name: str) -> list[str]:
-        port = self.plan.services[name]
-        return [
-            sys.executable,
-            "-m",
-            "microshop",
-            "serve",
-            name,
-            "--port",
-            str(port),
-            "--host",
-            HOST,
-        ]
-
-    def _service_env(self) -> dict[str, str]:
-        peers = {name: _url(port) for name, port in self.plan.services.items()}
-        return {
-            **os.environ,
-            "MICROSHOP_DATA_DIR": str(self.options.data_dir),
-            "MICROSHOP_OPEN": "1" if self.options.open_mode else "0",
-            "MICROSHOP_PEERS": json.dumps(peers),
-            "MICROSHOP_BROKER_URL": self.broker_url,
-            "MICROSHOP_BUS_PREFIX": self.bus_prefix,
-            "PYTHONUNBUFFERED": "1",
-        }
-
-    def _health_url(self, service: str) -> str:
-        return _url(self.plan.services[service], "/health/ready")
-
-    async def _await_ready(
-        self,
-        session: aiohttp.ClientSession,
-        process: SupervisedProcess,
-        url: str,
-        timeout: float = READY_TIMEOUT,
-    ) -> None:
-        if await wait_until_healthy(session, url, timeout, give_up=process.gave_up.is_set):
-            process.ready_once = True
-            return
-        raise StartupError(_failure_message(process, timeout))
 
     def _on_signal(self) -> None:
         if self._stop_requested.is_set():
@@ -237,11 +199,11 @@ class Supervisor:
             records[name] = _record(
                 process,
                 self.plan.services[name],
-                self._health_url(name),
+                health_url(self.plan, name),
                 _public_url(self.plan.gateway, name),
             )
         if self.gateway is not None:
-            gateway_url = _url(self.plan.gateway)
+            gateway_url = url(self.plan.gateway)
             records[console.GATEWAY] = _record(
                 self.gateway, self.plan.gateway, f"{gateway_url}/health", gateway_url
             )
@@ -249,13 +211,13 @@ class Supervisor:
             supervisor_pid=os.getpid(),
             status=self.status,
             data_dir=str(self.options.data_dir),
-            gateway_url=_url(self.plan.gateway),
-            admin_url=_url(self.plan.admin),
+            gateway_url=url(self.plan.gateway),
+            admin_url=url(self.plan.admin),
             open_mode=self.options.open_mode,
             processes=records,
             error=self.error,
             broker_url=self.broker_url,
-            bus_prefix=self.bus_prefix,
+            bus_prefix=self.options.bus_prefix,
         )
 
     def _save_state(self) -> None:
@@ -267,15 +229,20 @@ class Supervisor:
         state = self.current_state()
         everything = dict.fromkeys(state.processes, True)
         self.console.print(console.process_table(state, dict(everything), everything))
-        console.print_summary(self.console, state, self.paths)
+        console.print_summary(
+            self.console,
+            state,
+            self.paths,
+            admin_password_from_env=self.settings.admin_password_from_env,
+        )
 
 
-def _record(process: SupervisedProcess, port: int, health_url: str, url: str) -> ProcessRecord:
+def _record(process: SupervisedProcess, port: int, health: str, public: str) -> ProcessRecord:
     return ProcessRecord(
         pid=process.pid,
         port=port,
-        health_url=health_url,
-        url=url,
+        health_url=health,
+        url=public,
         restarts=process.restarts,
         started_at=process.create_time(),
     )
@@ -283,33 +250,10 @@ def _record(process: SupervisedProcess, port: int, health_url: str, url: str) ->
 
 def _public_url(gateway_port: int, service: str) -> str:
     prefix = public_prefix(service)
-    return _url(gateway_port, prefix) if prefix else "(internal)"
+    return url(gateway_port, prefix) if prefix else "(internal)"
 
 
-def _failure_message(process: SupervisedProcess, timeout: float) -> str:
-    line = process.last_error_line
-    if process.gave_up.is_set() and line:
-        # `microshop serve` reports its own startup errors as one `error: ...` line.
-        return (
-            line.removeprefix("error: ")
-            if line.startswith("error: ")
-            else f"{process.name} failed to start: {line}"
-        )
-    if process.gave_up.is_set():
-        return f"{process.name} failed to start"
-    return f"{process.name} did not become ready within {timeout:g} s"
-
-
-async def _first_failure_stops_all(waits: Iterable[Coroutine[Any, Any, None]]) -> None:
-    try:
-        async with asyncio.TaskGroup() as group:
-            for wait in waits:
-                group.create_task(wait)
-    except* StartupError as failures:
-        raise failures.exceptions[0] from None
-
-
-def run_supervisor(options: UpOptions) -> None:
+def run_supervisor(options: UpOptions, settings: RuntimeSettings) -> None:
     """Blocks until the system stops; raises StartupError if it cannot start."""
     plan = preflight(options)
-    asyncio.run(Supervisor(options, plan).run())
+    asyncio.run(Supervisor(options, plan, settings).run())

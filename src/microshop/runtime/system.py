@@ -1,7 +1,6 @@
 """What `microshop up` runs: its options, the checks made first, the broker behind
 the services and the gateway in front."""
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,10 +11,9 @@ from microshop.runtime.envoy import envoy_binary
 from microshop.runtime.errors import StartupError
 from microshop.runtime.nats import nats_binary, nats_url
 from microshop.runtime.ports import HOST, PortPlan, ensure_ports_free, plan_ports
+from microshop.runtime.settings import DEFAULT_BUS_PREFIX, DEFAULT_MAX_BODY_BYTES
 from microshop.runtime.state import RunPaths
 from microshop.services import APPS
-
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -27,6 +25,8 @@ class UpOptions:
     rate_limit: RateLimit | None = None
     # An external broker (nats://... or amqp://...); None starts the embedded NATS.
     external_broker: str | None = None
+    bus_prefix: str = DEFAULT_BUS_PREFIX
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     services: tuple[str, ...] = field(default_factory=lambda: tuple(APPS))
 
     @property
@@ -67,18 +67,22 @@ def preflight(options: UpOptions) -> PortPlan:
     else:
         check_broker_url(options.external_broker)
     plan = options.port_plan()
-    ensure_ports_free(plan.all_ports())
+    ensure_ports_free(plan)
     return plan
 
 
 def build_gateway(
-    plan: PortPlan, rate_limit: RateLimit | None, *, edge_auth: bool = True
+    plan: PortPlan,
+    rate_limit: RateLimit | None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    edge_auth: bool = True,
 ) -> Gateway:
     return Gateway(
         port=plan.gateway,
         admin_port=plan.admin,
         upstreams={name: [Endpoint(HOST, port)] for name, port in plan.services.items()},
         rate_limit=rate_limit,
-        max_body_bytes=int(os.environ.get("MICROSHOP_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+        max_body_bytes=max_body_bytes,
         edge_auth=edge_auth,
     )

@@ -47,6 +47,9 @@ def envoy_config() -> dict[str, Any]:
         upstreams={service: [Endpoint(dns_name(service), PORT)] for service in APPS},
         rate_limit=parse_rate_limit(DEFAULT_RATE_LIMIT),
         host="0.0.0.0",  # inside its container; the published port decides exposure
+        # The Envoy image has no copy of Swagger UI, and the host validates this file
+        # where container paths do not exist: /api/docs loads Swagger UI from the CDN.
+        swagger_ui_dir=None,
     )
     return render_envoy_config(gateway)
 

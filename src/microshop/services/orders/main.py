@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
-from microshop.services.orders.api import router
+from microshop.services.orders.api import lean, router
 from microshop.services.orders.internal_api import internal
 from microshop.services.orders.orchestrator import Orchestrator
 
@@ -47,7 +47,7 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
         "orders",
         [router],
         Path(__file__).parent / "migrations",
-        lean=[internal],
+        lean=[internal, lean],
         startup=[start_orchestrator],
         shutdown=[stop_orchestrator],
     )

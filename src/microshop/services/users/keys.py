@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
+from microshop.chassis import secret_files
 from microshop.chassis.auth import ALGORITHMS
 from microshop.contracts.errors import Unauthorized
-from microshop.services.users import secret_files
 from microshop.services.users.domain import jwk_thumbprint
 
 log = structlog.get_logger()

@@ -6,8 +6,8 @@ import structlog
 from fastapi import FastAPI
 from pydantic import Field, SecretStr, field_validator
 
-from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
-from microshop.services.users import keys, secret_files, service
+from microshop.chassis import ServiceSettings, ServiceSpec, create_app, secret_files, service_config
+from microshop.services.users import keys, service
 from microshop.services.users.api import auth_router, users_router
 from microshop.services.users.domain import ADMIN_EMAIL, check_password
 

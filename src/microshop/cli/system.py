@@ -1,0 +1,170 @@
+"""The whole system on this machine: `microshop up`, `down`, `status` and `logs`."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from microshop.cli.common import (
+    DEFAULT_DATA_DIR,
+    DataDir,
+    GatewayPort,
+    PortBase,
+    err,
+    fail,
+    out,
+)
+from microshop.runtime.console import OPEN_MODE_WARNING
+from microshop.runtime.errors import StartupError
+
+if TYPE_CHECKING:
+    from microshop.runtime.settings import RuntimeSettings
+    from microshop.runtime.system import UpOptions
+
+
+def up(
+    open_mode: Annotated[
+        bool,
+        typer.Option("--open", help="no authentication: the reference scenario's tutorial mode"),
+    ] = False,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="run in the background; stop with `microshop down`")
+    ] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    port: GatewayPort = 8080,
+    service_port_base: PortBase = 8100,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            help="use this broker (nats://... or amqp://...) instead of starting NATS; "
+            "default: $MICROSHOP_BROKER_URL",
+        ),
+    ] = None,
+) -> None:
+    """Start NATS, every service and the gateway on this machine."""
+    from microshop.gateway.ratelimit import InvalidRateLimit
+    from microshop.runtime.settings import RuntimeSettings
+    from microshop.runtime.supervisor import run_supervisor
+
+    settings = RuntimeSettings()
+    try:
+        options = _up_options(settings, data_dir, port, service_port_base, open_mode, broker)
+    except InvalidRateLimit as exc:
+        fail(f"MICROSHOP_RATE_LIMIT: {exc}")
+    if detach:
+        if open_mode:
+            err.print(f"[bold red]WARNING: {OPEN_MODE_WARNING}[/]")
+        _up_detached(options, settings)
+        return
+    try:
+        run_supervisor(options, settings)
+    except StartupError as exc:
+        fail(str(exc))
+
+
+def _up_options(
+    settings: "RuntimeSettings",
+    data_dir: Path,
+    port: int,
+    service_port_base: int,
+    open_mode: bool,
+    broker: str | None,
+) -> "UpOptions":
+    from microshop.runtime.settings import DEFAULT_BUS_PREFIX
+    from microshop.runtime.system import UpOptions
+
+    return UpOptions(
+        data_dir.resolve(),
+        port,
+        service_port_base,
+        open_mode,
+        settings.gateway_rate_limit(),
+        broker or settings.broker_url,
+        settings.bus_prefix or DEFAULT_BUS_PREFIX,
+        settings.max_body_bytes,
+    )
+
+
+def _up_detached(options: "UpOptions", settings: "RuntimeSettings") -> None:
+    from microshop.runtime import console
+    from microshop.runtime.detached import DetachedStartFailed, launch_detached, wait_until_ready
+
+    log_file = options.paths.log_file
+    try:
+        supervisor = launch_detached(options)
+        err.print(f"starting in the background (supervisor pid {supervisor.pid}), logging to {log_file}")
+        state = wait_until_ready(options.paths, supervisor)
+    except DetachedStartFailed as exc:
+        err.print(f"[dim]last lines of {log_file}:[/]")
+        for line in exc.log_tail:
+            if line.removeprefix("error: ") != str(exc):  # printed once, last, below
+                err.print(escape(line))
+        fail(str(exc))
+    except StartupError as exc:
+        fail(str(exc))
+    everything = dict.fromkeys(state.processes, True)
+    out.print(console.process_table(state, dict(everything), everything))
+    console.print_summary(
+        out, state, options.paths, admin_password_from_env=settings.admin_password_from_env
+    )
+    data_dir = options.data_dir
+    out.print(f"  [bold]{'logs':<12}[/] {log_file} (microshop logs --data-dir {data_dir})")
+    out.print(f"  [bold]{'stop with':<12}[/] microshop down --data-dir {data_dir}")
+
+
+def down(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Stop a system started with `microshop up` (foreground or detached)."""
+    from microshop.runtime.control import stop_system
+    from microshop.runtime.state import RunPaths
+
+    report = stop_system(RunPaths(data_dir.resolve()))
+    out.print(report.message)
+
+
+def status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Show each process of a running system: pid, port, alive, health."""
+    from microshop.runtime import console
+    from microshop.runtime.control import system_status
+    from microshop.runtime.settings import RuntimeSettings
+    from microshop.runtime.state import RunPaths
+
+    paths = RunPaths(data_dir.resolve())
+    try:
+        state, health, alive = system_status(paths)
+    except StartupError as exc:
+        fail(str(exc))
+    out.print(console.process_table(state, health, alive))
+    out.print(f"  [bold]{'supervisor':<12}[/] pid {state.supervisor_pid}, {state.status}")
+    from_env = RuntimeSettings().admin_password_from_env
+    console.print_summary(out, state, paths, admin_password_from_env=from_env)
+    if not (all(alive.values()) and all(health.values())):
+        raise typer.Exit(1)
+
+
+def logs(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    lines: Annotated[int, typer.Option("--lines", min=0, help="how many last lines")] = 50,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="keep printing new lines until Ctrl-C")
+    ] = False,
+) -> None:
+    """Print the log of a system started with `microshop up --detach`."""
+    from microshop.runtime.logs import ensure_log, follow_log, log_tail
+    from microshop.runtime.state import RunPaths
+
+    paths = RunPaths(data_dir.resolve())
+    try:
+        ensure_log(paths)
+    except StartupError as exc:
+        fail(str(exc))
+    for line in log_tail(paths, lines) if lines else []:
+        typer.echo(line)
+    if not follow:
+        return
+    try:
+        for line in follow_log(paths):
+            typer.echo(line)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a follow ends
