@@ -1,21 +1,58 @@
 # One Makefile whose targets everyone uses. `make up` and `make test` work on a
-# fresh clone: both run `make install` first, which is idempotent.
-PYTHON ?= python3
+# fresh clone: `make up` installs only what running the system needs, `make test`
+# and `make lint` add the development tools; both steps are skipped when done.
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP     := $(VENV)/.installed-dev
+# pyproject.toml's requires-python.
+NEEDS_PYTHON   := 3.11
+PYTHON_IS_NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 11))
+# The first of these that is new enough builds the venv; `make up PYTHON=...` picks one.
+PYTHON ?= $(firstword $(foreach candidate,python3 python3.13 python3.12 python3.11,\
+	$(if $(shell $(candidate) -c '$(PYTHON_IS_NEW_ENOUGH)' 2>/dev/null && echo yes),$(candidate))))
 
-.PHONY: install up down status test soak lint format clean bench bench-compare
+.PHONY: venv install install-dev up down status logs test soak lint format docs clean bench bench-compare
 
-install: $(STAMP)
+# A venv made with another Python (too old, or since removed) fails later with
+# errors that say nothing of it: rebuild it now instead.
+venv:
+	@if [ -d $(VENV) ] && ! $(BIN)/python -c '$(PYTHON_IS_NEW_ENOUGH)' 2>/dev/null; then \
+		echo "==> $(VENV) runs $$($(BIN)/python -V 2>&1 || echo no working Python); microshop needs Python $(NEEDS_PYTHON)+: rebuilding it"; \
+		rm -rf $(VENV); \
+	fi
+	@if [ ! -d $(VENV) ]; then \
+		if [ -z "$(PYTHON)" ]; then \
+			echo "error: microshop needs Python $(NEEDS_PYTHON) or newer, and none of python3, python3.13, python3.12, python3.11 is."; \
+			echo "       Install one (e.g. apt-get install python3.11 python3.11-venv), then run make again."; \
+			exit 1; \
+		elif ! $(PYTHON) -c '$(PYTHON_IS_NEW_ENOUGH)' 2>/dev/null; then \
+			echo "error: microshop needs Python $(NEEDS_PYTHON) or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)."; \
+			echo "       Name a newer one: make up PYTHON=python3.11"; \
+			exit 1; \
+		fi; \
+		echo "==> creating $(VENV) with $(PYTHON) ($$($(PYTHON) -V))"; \
+		$(PYTHON) -m venv $(VENV); \
+	fi
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+install: venv $(RUNTIME_STAMP)
+install-dev: venv $(DEV_STAMP)
+
+$(RUNTIME_STAMP): pyproject.toml
+	@echo "==> installing microshop and what it needs to run into $(VENV) (about 80 packages; the first time takes a minute or two)"
+	$(PIP) install --progress-bar on -e .
+	@touch $@
+
+# The development tools (pytest, ruff, import-linter, the Kubernetes schemas, ...)
+# come on top of the runtime dependencies, so this also satisfies `install`.
+$(DEV_STAMP): pyproject.toml
+	@echo "==> installing microshop with its development tools into $(VENV) (about 500 MB; the first time takes a few minutes)"
+	$(PIP) install --progress-bar on -e '.[dev]'
+	@touch $@ $(RUNTIME_STAMP)
 
 up: install
+	@echo "==> starting microshop (Ctrl-C stops it; \`make up ARGS=--detach\` runs it in the background)"
 	$(BIN)/microshop up $(ARGS)
 
 down: install
@@ -24,7 +61,12 @@ down: install
 status: install
 	$(BIN)/microshop status $(ARGS)
 
-test: install
+# The log of a system started with `make up ARGS=--detach`; ARGS=-f follows it.
+logs: install
+	$(BIN)/microshop logs $(ARGS)
+
+test: install-dev
+	@echo "==> ruff, import-linter, then pytest"
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(ARGS)
@@ -34,26 +76,32 @@ test: install
 bench: install
 	$(BIN)/microshop bench $(ARGS)
 
-# The chapter's system (../shared/bench/seed-baseline), then microshop: both rows and
-# the targets; ARGS='--db postgres --products 100000' adds those two phases.
+# The reference scenario's system (../shared/bench/seed-baseline), then microshop: both
+# rows and the targets; ARGS='--db postgres --products 100000' adds those two phases.
 bench-compare: install
 	$(BIN)/microshop bench compare $(ARGS)
 
 # The order saga under fire, many times over: the orders process SIGKILLed at every
 # step boundary (25 rounds each), and 50 concurrent orders for 10 in stock.
 SOAK_ROUNDS ?= 25
-soak: install
+soak: install-dev
 	MICROSHOP_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest tests/integration/test_saga_crashes.py \
 		"tests/integration/test_order_saga.py::test_fifty_concurrent_orders_for_ten_in_stock_approve_exactly_ten" $(ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-format: install
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The generated documents and deploy files; tests fail when one is stale.
+docs: install
+	$(BIN)/microshop events docs > docs/events.md
+	$(BIN)/microshop settings docs > docs/settings.md
+	$(BIN)/microshop deploy write
 
 clean:
 	rm -rf $(VENV) .microshop .pytest_cache .ruff_cache

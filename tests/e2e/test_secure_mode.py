@@ -1,5 +1,6 @@
 """The default (secure) mode through the gateway: tokens, ownership, roles, API docs."""
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,27 @@ async def test_each_services_openapi_document_and_the_docs_page_are_published(
     assert status == 200
     assert api.last_headers["Content-Type"].startswith("text/html")
     assert "SwaggerUIBundle" in page and "/api/products/openapi.json" in page
+
+
+async def test_the_product_list_comes_from_the_gateways_cache_at_most_a_second_old(
+    api: Api,
+) -> None:
+    status, token = await api.post(
+        "/api/auth/token", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    assert status == 200
+    admin = api.as_user(token["access_token"])
+    await api.get("/api/products")
+    status, listed = await api.get("/api/products")
+    assert status == 200 and "age" in {k.lower() for k in api.last_headers}
+    mouse = next(p for p in listed if p["name"] == "Mouse")
+    status, changed = await admin.patch(f"/api/products/{mouse['id']}", {"price": 31.5})
+    assert (status, changed["price"]) == (200, 31.5)
+    # A product's own page (what an order is priced from) is never cached.
+    assert (await api.get(f"/api/products/{mouse['id']}"))[1]["price"] == 31.5
+    for _ in range(40):  # the list catches up within its max-age of one second
+        listed = (await api.get("/api/products"))[1]
+        if next(p for p in listed if p["id"] == mouse["id"])["price"] == 31.5:
+            break
+        await asyncio.sleep(0.1)
+    assert next(p for p in listed if p["id"] == mouse["id"])["price"] == 31.5

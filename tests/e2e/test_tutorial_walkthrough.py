@@ -1,5 +1,6 @@
 """The chapter's Step 7 curl walkthrough, through the gateway of a system in open mode."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +76,10 @@ def test_status_shows_every_process_alive_and_healthy(system: System) -> None:
     for name in system.state()["processes"]:
         assert name in result.stdout
     assert "unhealthy" not in result.stdout
+
+
+def test_logs_shows_the_detached_systems_log_with_each_process_named(system: System) -> None:
+    result = system.microshop("logs", "--data-dir", str(system.data_dir), "--lines", "1000")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^microshop +\| all services are healthy$", result.stdout, re.MULTILINE)
+    assert re.search(r"^catalog +\| ", result.stdout, re.MULTILINE)

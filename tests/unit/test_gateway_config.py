@@ -316,3 +316,21 @@ def test_tokens_are_checked_at_the_edge_unless_the_system_is_open() -> None:
 
     assert "envoy.filters.http.jwt_authn" in filters(edge_auth=True)
     assert "envoy.filters.http.jwt_authn" not in filters(edge_auth=False)
+
+
+def test_only_the_product_list_is_answered_from_the_gateways_cache() -> None:
+    config = render()
+    names = [f["name"] for f in connection_manager(config)["http_filters"]]
+    assert names[-2:] == ["envoy.filters.http.cache", "envoy.filters.http.router"]
+    cached = [
+        r
+        for r in routes(config)
+        if "envoy.filters.http.cache" not in r.get("typed_per_filter_config", {})
+    ]
+    assert [r["match"]["path"] for r in cached] == ["/api/products"]
+    (listing,) = cached
+    # Envoy fills its cache with the path as sent: the catalog answers it unchanged.
+    assert "prefix_rewrite" not in listing["route"] and listing["route"]["cluster"] == "catalog"
+    assert listing["match"]["headers"][0]["name"] == ":method"
+    first_forward = next(i for i, r in enumerate(routes(config)) if "route" in r)
+    assert routes(config)[first_forward] is listing

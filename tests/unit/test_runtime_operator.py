@@ -51,7 +51,10 @@ def test_the_broker_option_wins_over_the_environment_and_the_state(
     a_running_system(paths, "nats://127.0.0.1:8150", "shop_a")
     monkeypatch.setenv("MICROSHOP_BROKER_URL", "nats://127.0.0.1:4222")
     assert find_broker(paths, None, RuntimeSettings()).url == "nats://127.0.0.1:4222"
-    assert find_broker(paths, "amqp://127.0.0.1:5672/", RuntimeSettings()).url == "amqp://127.0.0.1:5672/"
+    assert (
+        find_broker(paths, "amqp://127.0.0.1:5672/", RuntimeSettings()).url
+        == "amqp://127.0.0.1:5672/"
+    )
 
 
 def test_the_bus_prefix_from_the_environment_wins_over_the_state(

@@ -29,6 +29,14 @@ log = structlog.get_logger()
 
 MAX_ATTEMPTS = 5
 BATCH = 64
+# After a small batch a consumer waits this long before asking for the next one, so
+# that a steady trickle of events is handled a few at a time (one transaction, one
+# commit, one fetch) rather than one by one; an event waits at most this much longer.
+LINGER_S = 0.01
+
+
+def lingers_after(handled: int) -> bool:
+    return handled < BATCH // 4
 
 
 @dataclass(frozen=True, slots=True)

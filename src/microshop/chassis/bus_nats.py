@@ -21,10 +21,12 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
 from microshop.chassis.bus import (
     BATCH,
+    LINGER_S,
     BatchHandler,
     DeadLetter,
     Delivery,
     Outgoing,
+    lingers_after,
     outcomes_of,
     quietly,
     settle,
@@ -196,6 +198,8 @@ class NatsBus:
                 continue
             outcomes = await outcomes_of(handle, deliveries)
             await settle(self, consumer, deliveries, outcomes, self.max_attempts)
+            if lingers_after(len(messages)):
+                await asyncio.sleep(LINGER_S)
 
     def _delivery(self, consumer: str, msg: Msg) -> Delivery:
         subject = msg.subject

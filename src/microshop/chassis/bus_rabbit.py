@@ -25,10 +25,12 @@ from aio_pika.abc import (
 
 from microshop.chassis.bus import (
     BATCH,
+    LINGER_S,
     BatchHandler,
     DeadLetter,
     Delivery,
     Outgoing,
+    lingers_after,
     outcomes_of,
     quietly,
     settle,
@@ -115,6 +117,8 @@ class RabbitBus:
     ) -> None:
         while True:
             batch = [await arrived.get()]
+            if lingers_after(arrived.qsize() + 1):
+                await asyncio.sleep(LINGER_S)
             while len(batch) < BATCH and not arrived.empty():
                 batch.append(arrived.get_nowait())
             deliveries = [self._delivery(consumer, message) for message in batch]

@@ -2,9 +2,7 @@
 
 import typer
 
-settings_app = typer.Typer(
-    help="The environment variables microshop reads.", no_args_is_help=True
-)
+settings_app = typer.Typer(help="The environment variables microshop reads.", no_args_is_help=True)
 
 
 @settings_app.command("docs")

@@ -94,7 +94,9 @@ def _up_detached(options: "UpOptions", settings: "RuntimeSettings") -> None:
     log_file = options.paths.log_file
     try:
         supervisor = launch_detached(options)
-        err.print(f"starting in the background (supervisor pid {supervisor.pid}), logging to {log_file}")
+        err.print(
+            f"starting in the background (supervisor pid {supervisor.pid}), logging to {log_file}"
+        )
         state = wait_until_ready(options.paths, supervisor)
     except DetachedStartFailed as exc:
         err.print(f"[dim]last lines of {log_file}:[/]")

@@ -12,6 +12,7 @@ OpenAPI document:
     shipping       /api/shipments
     order_history  /api/order-history
 
-Envoy answers `/health` and `/api/docs` (Swagger UI over every document) itself.
-`microshop gateway config` prints what `microshop up` runs.
+Envoy answers `/` (what runs here), `/health` and `/api/docs` (Swagger UI over every
+document, its files under `/api/docs/`) itself, and writes its own error replies
+(local_replies.py). `microshop gateway config` prints what `microshop up` runs.
 """

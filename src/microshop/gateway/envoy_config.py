@@ -13,11 +13,19 @@ from pathlib import Path
 from microshop.gateway import swagger_ui
 from microshop.gateway.docs_page import docs_page
 from microshop.gateway.edge_auth import jwt_filter
+from microshop.gateway.edge_cache import cache_filter, uncached
 from microshop.gateway.headers import JsonObject, header, security_headers
 from microshop.gateway.home_page import home_page
 from microshop.gateway.local_replies import local_reply_config
 from microshop.gateway.ratelimit import RateLimit, rate_limit_filter
-from microshop.gateway.routes import ROUTES, Route, health_urls, openapi_urls, service_paths
+from microshop.gateway.routes import (
+    ROUTES,
+    Route,
+    cacheable_paths,
+    health_urls,
+    openapi_urls,
+    service_paths,
+)
 
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 BUFFER = "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer"
@@ -107,6 +115,7 @@ def _listener(gateway: Gateway) -> JsonObject:
             "typed_config": {"@type": BUFFER, "max_request_bytes": gateway.max_body_bytes},
         }
     )
+    filters.append(cache_filter())
     filters.append({"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER}})
     manager = {
         "@type": HCM,
@@ -164,6 +173,13 @@ def _route_config(gateway: Gateway) -> JsonObject:
 def _routes(gateway: Gateway) -> list[JsonObject]:
     running = {service for service, endpoints in gateway.upstreams.items() if endpoints}
     routes = [*_pages(gateway, running), *_swagger_ui_files(gateway.swagger_ui_dir)]
+    for routes_entry in routes:
+        routes_entry["typed_per_filter_config"] = uncached()
+    # The cacheable pages before anything else: reads only, forwarded as they came.
+    for page in cacheable_paths(gateway.routes):
+        if page.service in running:
+            reads = {"path": page.public_path, "headers": [READ_METHODS]}
+            routes.append(_forward(page.service, reads, None, RETRY_READ, cached=True))
     # Exact paths first: `/api/users/health` must not fall into the `/api/users` prefix.
     for path in service_paths(gateway.routes):
         if path.service in running:
@@ -215,18 +231,25 @@ def _forwards(service: str, match: JsonObject, rewrite: str) -> list[JsonObject]
     ]
 
 
-def _forward(service: str, match: JsonObject, rewrite: str, retry_on: str) -> JsonObject:
-    return {
+def _forward(
+    service: str, match: JsonObject, rewrite: str | None, retry_on: str, cached: bool = False
+) -> JsonObject:
+    route: JsonObject = {
+        "cluster": service,
+        "timeout": ROUTE_TIMEOUT,
+        "retry_policy": {"retry_on": retry_on, "num_retries": 1},
+    }
+    if rewrite is not None:
+        route["prefix_rewrite"] = rewrite
+    forward = {
         # The route's name is the service's: local replies say which one is unavailable.
         "name": service,
         "match": match,
-        "route": {
-            "cluster": service,
-            "prefix_rewrite": rewrite,
-            "timeout": ROUTE_TIMEOUT,
-            "retry_policy": {"retry_on": retry_on, "num_retries": 1},
-        },
+        "route": route,
     }
+    if not cached:
+        forward["typed_per_filter_config"] = uncached()
+    return forward
 
 
 def _is_ip(host: str) -> bool:

@@ -29,6 +29,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/order-history", "order_history", "/order-history"),
 )
 
+# Public pages the gateway may answer from its HTTP cache when the service marks the
+# answer cacheable (edge_cache.py); the service answers them under this same path.
+CACHEABLE_PATHS: tuple[str, ...] = ("/api/products",)
+
 # Paths every service answers itself, published under the service's public name.
 SERVICE_PATHS: tuple[str, ...] = ("/health", "/health/ready", "/openapi.json")
 
@@ -75,3 +79,12 @@ def health_urls(routes: tuple[Route, ...] = ROUTES) -> dict[str, str]:
 
 def _published(path: str, routes: tuple[Route, ...]) -> dict[str, str]:
     return {service: prefix + path for service, prefix in published_prefixes(routes).items()}
+
+
+def cacheable_paths(routes: tuple[Route, ...] = ROUTES) -> list[ExactPath]:
+    """Each cacheable page with the service behind its prefix, forwarded unchanged."""
+    found = []
+    for path in CACHEABLE_PATHS:
+        route = next(r for r in routes if path.startswith(r.public_prefix))
+        found.append(ExactPath(path, route.service, path))
+    return found

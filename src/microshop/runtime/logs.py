@@ -2,13 +2,14 @@
 the supervisor's output and every child's prefixed lines (a foreground `up` writes
 them to its terminal instead).
 
-    for line in follow_log(paths):   # new lines as they are written, until Ctrl-C
+    for line in follow_log(paths):   # each new line once it is whole, until Ctrl-C
         print(line)
 """
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 from microshop.runtime.errors import StartupError
 from microshop.runtime.state import RunPaths
@@ -32,16 +33,26 @@ def ensure_log(paths: RunPaths) -> None:
         )
 
 
-def follow_log(paths: RunPaths, poll_interval: float = FOLLOW_POLL_INTERVAL) -> Iterator[str]:
-    """Every line appended to the log from now on; never returns by itself."""
-    with paths.log_file.open(errors="replace") as log:
-        log.seek(0, os.SEEK_END)
+def _pause() -> None:
+    time.sleep(FOLLOW_POLL_INTERVAL)
+
+
+def follow_log(paths: RunPaths, wait: Callable[[], None] = _pause) -> Iterator[str]:
+    """Every line appended to the log from this call on; `wait()` runs whenever there
+    is nothing new. The iterator never ends by itself."""
+    log = paths.log_file.open(errors="replace")
+    log.seek(0, os.SEEK_END)
+    return _new_lines(log, wait)
+
+
+def _new_lines(log: TextIO, wait: Callable[[], None]) -> Iterator[str]:
+    with log:
         # A line the supervisor is still writing is yielded once it is whole.
         partial = ""
         while True:
             read = log.readline()
             if not read:
-                time.sleep(poll_interval)
+                wait()
                 continue
             partial += read
             if partial.endswith("\n"):

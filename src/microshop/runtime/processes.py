@@ -120,7 +120,9 @@ class SupervisedProcess:
                 return
             delay = self.restart_policy.delay_after_exit(uptime, was_ready=self.ready_once)
             if delay is None:
-                self._events(f"{self.name} exited with code {code} before becoming ready; giving up")
+                self._events(
+                    f"{self.name} exited with code {code} before becoming ready; giving up"
+                )
                 self.gave_up.set()
                 return
             self._events(f"{self.name} exited with code {code}; restarting in {delay:g} s")

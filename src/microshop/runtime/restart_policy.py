@@ -1,8 +1,8 @@
 """When a supervised process that exited is started again, and when it is given up.
 
-    policy = RestartPolicy()
-    policy.delay_after_exit(uptime=2.0, was_ready=True)   # 0.5, then 1.0, 2.0, ... 30.0
-    policy.delay_after_exit(uptime=0.3, was_ready=False)  # None the third time: give up
+policy = RestartPolicy()
+policy.delay_after_exit(uptime=2.0, was_ready=True)   # 0.5, then 1.0, 2.0, ... 30.0
+policy.delay_after_exit(uptime=0.3, was_ready=False)  # None the third time: give up
 """
 
 from dataclasses import dataclass

@@ -26,7 +26,9 @@ def _setting(default: Any, read_by: str, description: str, **field: Any) -> Any:
 
 class RuntimeSettings(BaseSettings):
     # An empty variable counts as unset, as `VAR= microshop up` means.
-    model_config = SettingsConfigDict(env_prefix="MICROSHOP_", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_prefix="MICROSHOP_", extra="ignore", env_ignore_empty=True
+    )
 
     broker_url: str | None = _setting(
         None,

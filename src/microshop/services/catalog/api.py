@@ -29,6 +29,10 @@ router = APIRouter(prefix="/products", tags=["products"])
 # The product list is the busiest path of all: served lean (chassis/lean.py); the
 # FastAPI route below documents it and answers the same way.
 lean = LeanRoutes("/products")
+# The same list under its public path: the gateway's HTTP cache fetches a page it
+# does not hold with the path as the client sent it (Envoy applies no prefix
+# rewrite to a cache fill), so the catalog answers that path too.
+cacheable = LeanRoutes("/api/products")
 
 SearchText = Annotated[
     str,
@@ -53,6 +57,7 @@ async def list_products(db: Db, request: Request, page: PageQuery, q: SearchText
     return await _page_of_products(db, request, page, q)
 
 
+@cacheable.get("")
 @lean.get("")
 async def list_products_lean(request: Request) -> Response:
     q = query_text(request, "q", MAX_SEARCH_TEXT)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.catalog import service
-from microshop.services.catalog.api import lean, router
+from microshop.services.catalog.api import cacheable, lean, router
 from microshop.services.catalog.internal_api import internal
 from microshop.services.catalog.listing import ListingCache
 
@@ -29,6 +29,6 @@ def build_app(settings: CatalogSettings | None = None) -> FastAPI:
         [router],
         Path(__file__).parent / "migrations",
         startup=[seed],
-        lean=[internal, lean],
+        lean=[internal, lean, cacheable],
     )
     return create_app(spec, settings or CatalogSettings())
