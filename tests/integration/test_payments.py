@@ -51,7 +51,10 @@ async def charge(
 
 
 async def stored_payment_rows(database_url: str) -> list[str]:
-    return [repr(tuple(row.values())) for row in await fetch_rows(database_url, "SELECT * FROM payments")]
+    return [
+        repr(tuple(row.values()))
+        for row in await fetch_rows(database_url, "SELECT * FROM payments")
+    ]
 
 
 async def test_the_test_card_is_charged_and_only_its_last_four_digits_are_kept(

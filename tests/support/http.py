@@ -1,8 +1,7 @@
 """A tiny HTTP client for tests: every call returns (status, parsed JSON body)."""
 
-from typing import Any
-
 import os
+from typing import Any
 
 import aiohttp
 
