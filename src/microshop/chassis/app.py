@@ -8,6 +8,7 @@ structured logs, Alembic migrations applied on start, the service client and the
 token verifier.
 """
 
+import gc
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -102,6 +103,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             if settings.open_mode:
                 log.warning("OPEN MODE: authentication is OFF, every caller is an admin")
             log.info("service started", version=__version__, pid=os.getpid())
+            quiet_collector()
             yield
         finally:
             for hook in spec.shutdown:
@@ -128,6 +130,17 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     lean = [fault_routes.routes, *spec.lean]
     app.router.routes[0:0] = [route for group in lean for route in group.routes]
     return app
+
+
+def quiet_collector() -> None:
+    """Everything loaded at start stays for the process's life: move it out of the
+    cyclic collector's sight (gc.freeze), so that a full collection, which walked all
+    of it, no longer stalls the event loop for tens of milliseconds under load; and
+    collect the young generations less often (most of our garbage is freed by
+    reference counting anyway)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
 
 
 def _health_router(service: str) -> APIRouter:
