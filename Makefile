@@ -28,7 +28,8 @@ venv:
 			echo "       Install one (e.g. apt-get install python3.11 python3.11-venv), then run make again."; \
 			exit 1; \
 		elif ! $(PYTHON) -c '$(PYTHON_IS_NEW_ENOUGH)' 2>/dev/null; then \
-			echo "error: microshop needs Python $(NEEDS_PYTHON) or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)."; \
+			found=$$($(PYTHON) -V 2>&1 | head -n 1); \
+			echo "error: microshop needs Python $(NEEDS_PYTHON) or newer; $(PYTHON) is $${found:-not a working Python}."; \
 			echo "       Name a newer one: make up PYTHON=python3.11"; \
 			exit 1; \
 		fi; \
@@ -40,7 +41,7 @@ install: venv $(RUNTIME_STAMP)
 install-dev: venv $(DEV_STAMP)
 
 $(RUNTIME_STAMP): pyproject.toml
-	@echo "==> installing microshop and what it needs to run into $(VENV) (about 80 packages; the first time takes a minute or two)"
+	@echo "==> installing microshop and what it needs to run into $(VENV) (about 70 packages, 340 MB; the first time takes a minute or two)"
 	$(PIP) install --progress-bar on -e .
 	@touch $@
 
@@ -52,7 +53,7 @@ $(DEV_STAMP): pyproject.toml
 	@touch $@ $(RUNTIME_STAMP)
 
 up: install
-	@echo "==> starting microshop (Ctrl-C stops it; \`make up ARGS=--detach\` runs it in the background)"
+	@echo "==> starting microshop"
 	$(BIN)/microshop up $(ARGS)
 
 down: install

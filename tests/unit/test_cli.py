@@ -1,6 +1,7 @@
 """The `microshop` command: every command group and option, and the commands that
 need no running system."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.testing import CliRunner, Result
 
 from microshop.cli import app
+from microshop.cli.common import this_command
 from microshop.runtime.state import RunPaths
 from microshop.tools.settingsdocs import render
 
@@ -94,3 +96,17 @@ def test_logs_prints_the_last_lines_of_the_log(tmp_path: Path) -> None:
     result = run("logs", "--data-dir", str(tmp_path), "--lines", "3")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == ["line 97", "line 98", "line 99"]
+
+
+def test_hints_name_the_program_by_its_path_unless_the_path_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = tmp_path / "bin" / "microshop"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(program)])
+    monkeypatch.setenv("PATH", "/nowhere")
+    assert this_command() == str(program)
+    monkeypatch.setenv("PATH", str(program.parent))
+    assert this_command() == "microshop"

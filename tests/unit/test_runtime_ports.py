@@ -51,11 +51,12 @@ def test_a_busy_gateway_port_is_reported_in_one_line_naming_the_option_to_move_i
 def test_a_busy_service_port_names_the_base_option_and_the_range_it_moves() -> None:
     with busy_port() as taken:
         port = taken.getsockname()[1]
-        plan = PortPlan(gateway=free_port(), admin=port - 1, services={"users": port})
+        admin = free_port()
+        plan = PortPlan(gateway=free_port(), admin=admin, services={"users": port})
         with pytest.raises(StartupError, match=f"port {port} is already in use") as error:
             ensure_ports_free(plan)
-    assert "--service-port-base" in str(error.value)
-    assert f"take {port - 1}-{port}" in str(error.value)
+    assert "choose another range with --service-port-base" in str(error.value)
+    assert f"take {admin}-{admin + 1}" in str(error.value)
 
 
 def test_a_busy_embedded_nats_port_names_the_base_option_and_the_external_broker() -> None:

@@ -18,6 +18,7 @@ from microshop.bench.postgres import BenchDatabases
 from microshop.bench.shared_servers import postgres_backends
 from microshop.chassis.service_auth import HEADER, operator_credential
 from microshop.runtime.ports import is_port_free
+from microshop.runtime.settings import RuntimeSettings
 from microshop.runtime.state import RunPaths, read_state
 
 UP_TIMEOUT_S = 240.0
@@ -58,7 +59,8 @@ class MicroshopSystem:
     def sagas_headers(self) -> dict[str, str]:
         if self.data_dir is None:
             return {}
-        configured = os.environ.get("MICROSHOP_SERVICE_KEY")
+        key = RuntimeSettings().service_key
+        configured = key.get_secret_value() if key else None
         return {HEADER: operator_credential(configured, self.data_dir).token()}
 
     def sagas_url(self) -> str | None:
@@ -68,7 +70,8 @@ class MicroshopSystem:
 
 
 def attached_system(url: str, data_dir: Path | None) -> MicroshopSystem:
-    password = os.environ.get("MICROSHOP_ADMIN_PASSWORD")
+    configured = RuntimeSettings().admin_password
+    password = configured.get_secret_value() if configured else None
     if password is None and data_dir is not None:
         secret = RunPaths(data_dir).admin_password_file
         password = secret.read_text().strip() if secret.exists() else None

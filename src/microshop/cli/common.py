@@ -1,6 +1,8 @@
 """What every command group shares: the consoles, one-line failures, and the
 options that mean the same in every command."""
 
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -37,3 +39,15 @@ Broker = Annotated[
 def fail(message: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(1)
+
+
+def this_command() -> str:
+    """How to type this command again, for the hints it prints: `microshop` when the
+    PATH finds this very program (an activated venv), else its path (`.venv/bin/microshop`)."""
+    program = Path(sys.argv[0])
+    if program.name != "microshop":  # `python -m microshop`
+        return "microshop"
+    on_path = shutil.which("microshop")
+    if on_path is not None and Path(on_path).resolve() == program.resolve():
+        return "microshop"
+    return str(program)

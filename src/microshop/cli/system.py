@@ -14,6 +14,7 @@ from microshop.cli.common import (
     err,
     fail,
     out,
+    this_command,
 )
 from microshop.runtime.console import OPEN_MODE_WARNING
 from microshop.runtime.errors import StartupError
@@ -111,9 +112,9 @@ def _up_detached(options: "UpOptions", settings: "RuntimeSettings") -> None:
     console.print_summary(
         out, state, options.paths, admin_password_from_env=settings.admin_password_from_env
     )
-    data_dir = options.data_dir
-    out.print(f"  [bold]{'logs':<12}[/] {log_file} (microshop logs --data-dir {data_dir})")
-    out.print(f"  [bold]{'stop with':<12}[/] microshop down --data-dir {data_dir}")
+    command, data_dir = this_command(), options.data_dir
+    out.print(f"  [bold]{'logs':<12}[/] {log_file} ({command} logs --data-dir {data_dir})")
+    out.print(f"  [bold]{'stop with':<12}[/] {command} down --data-dir {data_dir}")
 
 
 def down(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
@@ -121,8 +122,7 @@ def down(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     from microshop.runtime.control import stop_system
     from microshop.runtime.state import RunPaths
 
-    report = stop_system(RunPaths(data_dir.resolve()))
-    out.print(report.message)
+    out.print(stop_system(RunPaths(data_dir.resolve())))
 
 
 def status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:

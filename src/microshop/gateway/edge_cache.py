@@ -11,7 +11,7 @@ public path as well; and it looks at every request it sees, so it is switched of
 on every route but these.
 """
 
-from microshop.gateway.headers import JsonObject
+from microshop.gateway.headers import JsonObject, header
 
 CACHE = "type.googleapis.com/envoy.extensions.filters.http.cache.v3.CacheConfig"
 SIMPLE_CACHE = (
@@ -19,11 +19,54 @@ SIMPLE_CACHE = (
 )
 FILTER_CONFIG = "type.googleapis.com/envoy.config.route.v3.FilterConfig"
 NAME = "envoy.filters.http.cache"
+CUSTOM_RESPONSE = (
+    "type.googleapis.com/envoy.extensions.filters.http.custom_response.v3.CustomResponse"
+)
+LOCAL_RESPONSE = "type.googleapis.com/envoy.extensions.http.custom_response.local_response_policy.v3.LocalResponsePolicy"
+STATUS_CLASS = "type.googleapis.com/envoy.type.matcher.v3.HttpResponseStatusCodeClassMatchInput"
+ERROR_NAME = "envoy.filters.http.custom_response"
 
 
 def cache_filter() -> JsonObject:
     """Placed last before the router, as Envoy asks."""
     return {"name": NAME, "typed_config": {"@type": CACHE, "typed_config": {"@type": SIMPLE_CACHE}}}
+
+
+def error_filter() -> JsonObject:
+    """Turns a cached route's failed fill into our JSON error (below). A fill that
+    fails is not a local reply of the connection manager, so its JSON mappers never
+    see it: Envoy's cache hands on the router's plain-text complaint instead."""
+    return {"name": ERROR_NAME, "typed_config": {"@type": CUSTOM_RESPONSE}}
+
+
+def unavailable_as_json(service: str) -> JsonObject:
+    """The cached route's `typed_per_filter_config`: any 5xx becomes the same JSON
+    503 an uncached route answers when its service is down."""
+    body = f'{{"error":"{service} unavailable","retry_after":1}}'
+    policy = {
+        "@type": LOCAL_RESPONSE,
+        "body": {"inline_string": body},
+        "status_code": 503,
+        "response_headers_to_add": [
+            header("content-type", "application/json"),
+            header("retry-after", "1"),
+        ],
+    }
+    matcher = {
+        "predicate": {
+            "single_predicate": {
+                "input": {"name": "status_class", "typed_config": {"@type": STATUS_CLASS}},
+                "value_match": {"exact": "5xx"},
+            }
+        },
+        "on_match": {"action": {"name": "unavailable", "typed_config": policy}},
+    }
+    return {
+        ERROR_NAME: {
+            "@type": CUSTOM_RESPONSE,
+            "custom_response_matcher": {"matcher_list": {"matchers": [matcher]}},
+        }
+    }
 
 
 def uncached() -> JsonObject:

@@ -13,7 +13,7 @@ from pathlib import Path
 from microshop.gateway import swagger_ui
 from microshop.gateway.docs_page import docs_page
 from microshop.gateway.edge_auth import jwt_filter
-from microshop.gateway.edge_cache import cache_filter, uncached
+from microshop.gateway.edge_cache import cache_filter, error_filter, unavailable_as_json, uncached
 from microshop.gateway.headers import JsonObject, header, security_headers
 from microshop.gateway.home_page import home_page
 from microshop.gateway.local_replies import local_reply_config
@@ -115,6 +115,7 @@ def _listener(gateway: Gateway) -> JsonObject:
             "typed_config": {"@type": BUFFER, "max_request_bytes": gateway.max_body_bytes},
         }
     )
+    filters.append(error_filter())
     filters.append(cache_filter())
     filters.append({"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER}})
     manager = {
@@ -247,8 +248,7 @@ def _forward(
         "match": match,
         "route": route,
     }
-    if not cached:
-        forward["typed_per_filter_config"] = uncached()
+    forward["typed_per_filter_config"] = unavailable_as_json(service) if cached else uncached()
     return forward
 
 

@@ -5,12 +5,10 @@ parse_rate_limit("off")      # None: no limit (tests, benchmarks)
 """
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_RATE_LIMIT = "10/s:20"
-RATE_LIMIT_ENV = "MICROSHOP_RATE_LIMIT"
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 _OFF = {"off", "none", "0", "false", "no"}
 
@@ -52,10 +50,6 @@ def parse_rate_limit(text: str) -> RateLimit | None:
     if requests < 1 or burst < 1:
         raise InvalidRateLimit(f"rate limit {text!r} needs a rate and a burst of at least 1")
     return RateLimit(requests, per_seconds, burst)
-
-
-def rate_limit_from_env() -> RateLimit | None:
-    return parse_rate_limit(os.environ.get(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT))
 
 
 LOCAL_RATE_LIMIT = (

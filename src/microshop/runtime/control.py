@@ -4,7 +4,6 @@ import asyncio
 import os
 import signal
 import time
-from dataclasses import dataclass
 
 import psutil
 
@@ -14,12 +13,6 @@ from microshop.runtime.health import check_all
 from microshop.runtime.state import RunPaths, RunState, read_state, remove_run_files
 
 DOWN_TIMEOUT = 20.0
-
-
-@dataclass
-class DownReport:
-    stopped: bool
-    message: str
 
 
 def _recorded_processes(state: RunState | None) -> list[psutil.Process]:
@@ -37,7 +30,8 @@ def _recorded_processes(state: RunState | None) -> list[psutil.Process]:
     return found
 
 
-def stop_system(paths: RunPaths, timeout: float = DOWN_TIMEOUT) -> DownReport:
+def stop_system(paths: RunPaths, timeout: float = DOWN_TIMEOUT) -> str:
+    """Stops the system (SIGTERM, then SIGKILL after `timeout`); says what it did."""
     state = read_state(paths)
     pid = running_supervisor(paths)
     if pid is None:
@@ -46,8 +40,8 @@ def stop_system(paths: RunPaths, timeout: float = DOWN_TIMEOUT) -> DownReport:
             process.kill()
         remove_run_files(paths)
         if leftovers:
-            return DownReport(True, f"killed {len(leftovers)} leftover process(es)")
-        return DownReport(False, f"microshop is not running with data dir {paths.data_dir}")
+            return f"killed {len(leftovers)} leftover process(es)"
+        return f"microshop is not running with data dir {paths.data_dir}"
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and is_microshop_supervisor(pid):
@@ -56,10 +50,8 @@ def stop_system(paths: RunPaths, timeout: float = DOWN_TIMEOUT) -> DownReport:
         for process in [*_recorded_processes(state), psutil.Process(pid)]:
             process.kill()
         remove_run_files(paths)
-        return DownReport(
-            True, f"supervisor {pid} did not stop within {timeout:g} s; killed it all"
-        )
-    return DownReport(True, f"stopped microshop (supervisor pid {pid})")
+        return f"supervisor {pid} did not stop within {timeout:g} s; killed it all"
+    return f"stopped microshop (supervisor pid {pid})"
 
 
 def _alive(pid: int | None) -> bool:

@@ -76,10 +76,6 @@ class SupervisedProcess:
         return self._process.pid
 
     @property
-    def alive(self) -> bool:
-        return self.pid is not None
-
-    @property
     def last_error_line(self) -> str | None:
         return self.last_error_lines[-1] if self.last_error_lines else None
 

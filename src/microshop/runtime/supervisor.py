@@ -11,6 +11,7 @@ it is restarted: restart_policy.py; how its start is awaited: readiness.py.
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import Coroutine
 from typing import Any
 
@@ -235,6 +236,8 @@ class Supervisor:
             self.paths,
             admin_password_from_env=self.settings.admin_password_from_env,
         )
+        if sys.stdout.isatty():  # not when detached: its output goes to the log
+            self.console.print(f"  [bold]{'stop with':<12}[/] Ctrl-C")
 
 
 def _record(process: SupervisedProcess, port: int, health: str, public: str) -> ProcessRecord:
