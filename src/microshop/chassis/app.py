@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp
 
 from microshop import __version__
 from microshop.chassis import fault_routes, faults
@@ -28,7 +30,7 @@ from microshop.chassis.data import open_database
 from microshop.chassis.errors import error_response, install_error_handlers
 from microshop.chassis.events import EventWiring
 from microshop.chassis.inbox import EventHandler
-from microshop.chassis.lean import LeanRoutes
+from microshop.chassis.lean import LeanDispatch, LeanRoutes
 from microshop.chassis.logging import configure_logging
 from microshop.chassis.middleware import ServiceMiddleware
 from microshop.chassis.migrations import upgrade_to_head
@@ -55,6 +57,22 @@ class ServiceSpec:
     handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
     # Lean routes (chassis/lean.py): every /internal route, and hot public paths.
     lean: Sequence[LeanRoutes] = field(default_factory=tuple)
+
+
+class ServiceApp(FastAPI):
+    """FastAPI with two layers outside its own stack: the service middleware (request
+    id, body limit, error boundary, injected faults) and the lean routes, which are
+    answered without entering FastAPI's routing and middleware at all."""
+
+    def __init__(self, lean: Sequence[LeanRoutes], max_body_bytes: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lean_routes = list(lean)
+        self.max_body_bytes = max_body_bytes
+
+    def build_middleware_stack(self) -> ASGIApp:
+        fastapi_stack = super().build_middleware_stack()
+        lean = LeanDispatch(fastapi_stack, self.lean_routes)
+        return ServiceMiddleware(lean, max_bytes=self.max_body_bytes)
 
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
@@ -113,7 +131,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             await app.state.client.close()
             await app.state.db.close()
 
-    app = FastAPI(
+    app = ServiceApp(
+        [fault_routes.routes, *spec.lean],
+        settings.max_body_bytes,
         title=f"microshop {spec.name}",
         version=__version__,
         lifespan=lifespan,
@@ -122,13 +142,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.settings = settings
     app.state.service = spec.name
     install_error_handlers(app)
-    app.add_middleware(ServiceMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(_health_router(spec.name))
     for router in spec.routers:
         app.include_router(router)
-    # First in the list: matched before FastAPI's own routes are even looked at.
-    lean = [fault_routes.routes, *spec.lean]
-    app.router.routes[0:0] = [route for group in lean for route in group.routes]
     return app
 
 

@@ -79,10 +79,21 @@ def _default_phrase(status: int) -> str:
         return ""
 
 
+def refusal_response(exc: DomainError) -> JsonResponse:
+    return error_response(status_of(exc), exc.message, headers_of(exc), **exc.details)
+
+
+def invalid_request_response(exc: RequestValidationError) -> JsonResponse:
+    # A body that is not JSON at all is a 400, not a schema violation.
+    if any(err.get("type") == "json_invalid" for err in exc.errors()):
+        return error_response(400, "Malformed JSON body")
+    return error_response(422, "Invalid request", details=_validation_details(exc))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def on_domain_error(_: Request, exc: DomainError) -> JsonResponse:
-        return error_response(status_of(exc), exc.message, headers_of(exc), **exc.details)
+        return refusal_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_: Request, exc: StarletteHTTPException) -> JsonResponse:
@@ -93,7 +104,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid_request(_: Request, exc: RequestValidationError) -> JsonResponse:
-        # A body that is not JSON at all is a 400, not a schema violation.
-        if any(err.get("type") == "json_invalid" for err in exc.errors()):
-            return error_response(400, "Malformed JSON body")
-        return error_response(422, "Invalid request", details=_validation_details(exc))
+        return invalid_request_response(exc)

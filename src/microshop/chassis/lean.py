@@ -5,8 +5,8 @@ FastAPI's dependency solving and route matching cost about half of such a
 request's CPU (measured: 465 µs in-process through FastAPI for a charge, 268
 lean). So these are lean: the body is validated by pydantic straight from the
 bytes, the answer dumped by pydantic straight to bytes, and errors go through the
-same handlers as every other route (chassis/errors.py). They are matched before
-FastAPI's routes. Routes other services call (`/internal/...`) are only lean and
+same handlers as every other route (chassis/errors.py). They are answered before
+FastAPI (and the middleware it stacks up) is entered at all: LeanDispatch. Routes other services call (`/internal/...`) are only lean and
 never in the public OpenAPI (the gateway does not route them); a hot public route
 keeps its FastAPI twin for the OpenAPI document, and the lean one serves it.
 
@@ -17,7 +17,9 @@ keeps its FastAPI twin for the OpenAPI document, and the lean one serves it.
         return reply(PaymentPublic.model_validate(payment), status=201)
 """
 
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -25,11 +27,14 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from microshop.chassis.data import Database
+from microshop.chassis.errors import invalid_request_response, refusal_response
 from microshop.chassis.paging import MAX_ID, MAX_PAGE, Page
 from microshop.chassis.service_auth import HEADER, ServiceCredential
+from microshop.contracts.errors import DomainError
 
 Body = TypeVar("Body", bound=BaseModel)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -129,10 +134,18 @@ def _checked(handler: Endpoint) -> Endpoint:
     return endpoint
 
 
+@dataclass(frozen=True)
+class LeanEntry:
+    method: str
+    path: str
+    endpoint: Endpoint
+    pattern: re.Pattern[str] | None  # None: an exact path
+
+
 class LeanRoutes:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
-        self.routes: list[BaseRoute] = []
+        self.entries: list[LeanEntry] = []
         self.internal = prefix.startswith("/internal")
 
     def post_json(
@@ -177,4 +190,52 @@ class LeanRoutes:
 
     def _add(self, path: str, endpoint: Endpoint, method: str) -> None:
         checked = _checked(endpoint) if self.internal else endpoint
-        self.routes.append(Route(self.prefix + path, checked, methods=[method]))
+        full = self.prefix + path
+        pattern = compile_path(full)[0] if "{" in full else None
+        self.entries.append(LeanEntry(method, full, checked, pattern))
+
+
+class LeanDispatch:
+    """The outermost layer of a service's app: a request for a lean route is answered
+    here; anything else (and the lifespan) goes on to FastAPI's own stack."""
+
+    def __init__(self, app: ASGIApp, groups: Sequence[LeanRoutes]) -> None:
+        self.app = app
+        self.exact: dict[tuple[str, str], Endpoint] = {}
+        self.patterned: list[LeanEntry] = []
+        for entry in (e for group in groups for e in group.entries):
+            if entry.pattern is None:
+                self.exact[(entry.method, entry.path)] = entry.endpoint
+            else:
+                self.patterned.append(entry)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        endpoint = self._match(scope)
+        if endpoint is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            response = await endpoint(Request(scope, receive))
+        except DomainError as exc:
+            response = refusal_response(exc)
+        except RequestValidationError as exc:
+            response = invalid_request_response(exc)
+        await response(scope, receive, send)
+
+    def _match(self, scope: Scope) -> Endpoint | None:
+        method, path = scope["method"], scope["path"]
+        found = self.exact.get((method, path))
+        if found is not None:
+            return found
+        # Another method on a lean path goes on to FastAPI, which has the twin routes
+        # (POST /products) or answers 405 itself.
+        for entry in self.patterned:
+            matched = entry.pattern.match(path) if entry.pattern else None
+            if matched is not None and entry.method == method:
+                scope["path_params"] = matched.groupdict()
+                return entry.endpoint
+        return None
+
