@@ -4,8 +4,11 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from aiohttp import web
+
 from microshop.chassis.breaker import State
-from microshop.chassis.client import Resilience, ServiceClient, StaticDiscovery
+from microshop.chassis.client import Resilience, ServiceClient
+from microshop.chassis.discovery import StaticDiscovery
 from microshop.contracts.errors import Unavailable as ServiceUnavailable
 from microshop.services.catalog.main import CatalogSettings, build_app
 from tests.support.asgi import free_port, serving
@@ -62,3 +65,82 @@ async def test_only_idempotent_calls_are_retried(tmp_path: Path) -> None:
     # GET: 1 + 2 retries; POST without an Idempotency-Key: exactly one attempt.
     assert calls.breaker("catalog").failures == 4
     await calls.close()
+
+
+# --- balancing over instances ---------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def instance(name: str, delay: float = 0.0):  # type: ignore[no-untyped-def]
+    """A tiny peer that says who it is (and counts what it saw)."""
+    seen: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(request.method)
+        if delay:
+            await asyncio.sleep(delay)
+        return web.json_response({"instance": name})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+def balanced(*urls: str, timeout: float = 1.0) -> ServiceClient:
+    return ServiceClient(
+        StaticDiscovery({"catalog": list(urls)}),
+        Resilience(timeout=timeout, retries=0, breaker_failures=100),
+    )
+
+
+async def test_calls_are_spread_over_the_live_instances() -> None:
+    async with instance("a") as (a, _), instance("b") as (b, _):
+        client = balanced(a, b)
+        answers = [(await client.get("catalog", "/x")).body["instance"] for _ in range(40)]
+        await client.close()
+    assert {"a", "b"} == set(answers) and min(answers.count("a"), answers.count("b")) >= 5
+
+
+async def test_a_post_to_an_instance_that_is_gone_is_sent_once_to_another() -> None:
+    gone = f"http://127.0.0.1:{free_port()}"
+    async with instance("b") as (b, seen):
+        client = balanced(gone, b)
+        for _ in range(10):
+            reply = await client.post("catalog", "/orders", json={})
+            assert reply.body == {"instance": "b"}
+        await client.close()
+    # The request never reached the dead instance, so moving it was safe; it arrived once.
+    assert seen == ["POST"] * 10
+
+
+async def test_an_instance_that_keeps_failing_is_passed_over() -> None:
+    gone = f"http://127.0.0.1:{free_port()}"
+    async with instance("b") as (b, _):
+        client = balanced(gone, b)
+        for _ in range(6):
+            await client.get("catalog", "/x")
+        picks = {client.choose("catalog") for _ in range(20)}
+        await client.close()
+    assert picks == {b}, "ejected after three failures in a row"
+
+
+async def test_a_slow_peer_is_answered_at_the_deadline_not_later() -> None:
+    async with instance("slow", delay=3.0) as (slow, _):
+        client = ServiceClient(
+            StaticDiscovery({"catalog": slow}), Resilience(timeout=0.5, retries=2)
+        )
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        with contextlib.suppress(ServiceUnavailable):
+            await client.get("catalog", "/x")
+        took = loop.time() - began
+        await client.close()
+    assert took < 0.8, f"the caller waited {took:.2f} s for a 0.5 s deadline (retries included)"

@@ -3,7 +3,8 @@ from typing import Any
 
 import pytest
 
-from microshop.chassis.client import Reply, ServiceClient, StaticDiscovery
+from microshop.chassis.client import Reply, ServiceClient
+from microshop.chassis.discovery import StaticDiscovery
 from microshop.chassis.errors import status_of
 from microshop.contracts.errors import BadUpstream, NotFound
 from microshop.services.orders.peers import fetch_product, fetch_user

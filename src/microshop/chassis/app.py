@@ -23,9 +23,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp
 
 from microshop import __version__
-from microshop.chassis import fault_routes, faults
+from microshop.chassis import fault_routes, faults, lifecycle_routes
 from microshop.chassis.auth import JwksKeySource, KeySource, TokenVerifier
-from microshop.chassis.client import Resilience, ServiceClient, StaticDiscovery
+from microshop.chassis.client import Resilience, ServiceClient
 from microshop.chassis.data import open_database
 from microshop.chassis.errors import error_response, install_error_handlers
 from microshop.chassis.events import EventWiring
@@ -34,6 +34,7 @@ from microshop.chassis.lean import LeanDispatch, LeanRoutes
 from microshop.chassis.logging import configure_logging
 from microshop.chassis.middleware import ServiceMiddleware
 from microshop.chassis.migrations import upgrade_to_head
+from microshop.chassis.presence import Presence
 from microshop.chassis.service_auth import ServiceCredential, load_or_create_key
 from microshop.chassis.settings import ServiceSettings
 from microshop.contracts.events import Event
@@ -68,11 +69,17 @@ class ServiceApp(FastAPI):
         super().__init__(**kwargs)
         self.lean_routes = list(lean)
         self.max_body_bytes = max_body_bytes
+        self.outermost: ServiceMiddleware | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         fastapi_stack = super().build_middleware_stack()
         lean = LeanDispatch(fastapi_stack, self.lean_routes)
-        return ServiceMiddleware(lean, max_bytes=self.max_body_bytes)
+        self.outermost = ServiceMiddleware(lean, max_bytes=self.max_body_bytes)
+        return self.outermost
+
+    def served(self) -> int:
+        """Requests served so far (the registry shows it beside each instance)."""
+        return self.outermost.served if self.outermost else 0
 
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
@@ -87,8 +94,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.service_credential = ServiceCredential(
             load_or_create_key(secret, settings.secrets_dir), spec.name
         )
+        app.state.presence = Presence(settings, spec.name, served=app.served)
         app.state.client = ServiceClient(
-            StaticDiscovery(settings.peers),
+            app.state.presence.discovery,
             Resilience(
                 timeout=settings.http_timeout,
                 retries=settings.http_retries,
@@ -120,10 +128,13 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 log.warning("no broker configured (MICROSHOP_BROKER_URL): consuming no events")
             if settings.open_mode:
                 log.warning("OPEN MODE: authentication is OFF, every caller is an admin")
+            await app.state.presence.start()
             log.info("service started", version=__version__, pid=os.getpid())
             quiet_collector()
             yield
         finally:
+            # Out of the registry first: callers stop sending before we stop serving.
+            await app.state.presence.stop()
             for hook in spec.shutdown:
                 await hook(app)
             if app.state.events is not None:
@@ -132,7 +143,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             await app.state.db.close()
 
     app = ServiceApp(
-        [fault_routes.routes, *spec.lean],
+        [fault_routes.routes, lifecycle_routes.routes, *spec.lean],
         settings.max_body_bytes,
         title=f"microshop {spec.name}",
         version=__version__,
@@ -168,6 +179,8 @@ def _health_router(service: str) -> APIRouter:
 
     @router.get("/health/ready", response_model=None)
     async def readiness(request: Request) -> dict[str, str] | Response:
+        if request.app.state.presence.draining:
+            return error_response(503, "draining: this instance is being stopped", service=service)
         try:
             await request.app.state.db.ping()
         except Exception as exc:

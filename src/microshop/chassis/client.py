@@ -14,6 +14,9 @@ with Retry-After.
 """
 
 import asyncio
+import random
+import time
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,7 @@ import structlog
 
 from microshop.chassis.backoff import backoff
 from microshop.chassis.breaker import CircuitBreaker
+from microshop.chassis.discovery import Discovery
 from microshop.chassis.service_auth import HEADER, ServiceCredential
 from microshop.contracts.errors import Unavailable
 
@@ -37,19 +41,6 @@ class Reply:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
-
-
-class StaticDiscovery:
-    """Service name -> base URL, from MICROSHOP_PEERS (the runtime or Compose sets it)."""
-
-    def __init__(self, peers: dict[str, str]) -> None:
-        self.peers = peers
-
-    def resolve(self, service: str) -> str:
-        try:
-            return self.peers[service].rstrip("/")
-        except KeyError:
-            raise Unavailable(service) from None
 
 
 # Below uvicorn's keep-alive timeout (5 s): see ServiceClient._http.
@@ -69,10 +60,20 @@ class _PeerFailed(Exception):
     pass
 
 
+class _NeverArrived(_PeerFailed):
+    """The connection could not be made: the request never reached the instance,
+    so sending it to another one is safe whatever its method."""
+
+
+# An instance that failed this many calls in a row is passed over for a while.
+EJECT_AFTER_FAILURES = 3
+EJECT_FOR_S = 10.0
+
+
 class ServiceClient:
     def __init__(
         self,
-        discovery: StaticDiscovery,
+        discovery: Discovery,
         policy: Resilience | None = None,
         credential: ServiceCredential | None = None,
     ) -> None:
@@ -83,6 +84,33 @@ class ServiceClient:
         self.timeout = aiohttp.ClientTimeout(total=self.policy.timeout)
         self.breakers: dict[str, CircuitBreaker] = {}
         self._session: aiohttp.ClientSession | None = None
+        # Per instance (base URL): calls in flight, failures in a row, ejected until.
+        self._outstanding: dict[str, int] = defaultdict(int)
+        self._failures: dict[str, int] = defaultdict(int)
+        self._ejected_until: dict[str, float] = {}
+
+    def choose(self, service: str, avoid: frozenset[str] = frozenset()) -> str:
+        """One live instance of `service`: the less busy of two picked at random
+        (power of two choices), skipping ejected ones unless nothing else is left."""
+        urls = self.discovery.endpoints(service)
+        if not urls:
+            raise Unavailable(service)
+        now = time.monotonic()
+        usable = [u for u in urls if u not in avoid and self._ejected_until.get(u, 0) <= now]
+        usable = usable or [u for u in urls if u not in avoid] or urls
+        if len(usable) == 1:
+            return usable[0]
+        a, b = random.sample(usable, 2)
+        return a if self._outstanding[a] <= self._outstanding[b] else b
+
+    def _record(self, url: str, failed: bool) -> None:
+        if not failed:
+            self._failures.pop(url, None)
+            return
+        self._failures[url] += 1
+        if self._failures[url] >= EJECT_AFTER_FAILURES:
+            self._ejected_until[url] = time.monotonic() + EJECT_FOR_S
+            self._failures[url] = 0
 
     def breaker(self, service: str) -> CircuitBreaker:
         if service not in self.breakers:
@@ -117,7 +145,6 @@ class ServiceClient:
         token: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
-        url = self.discovery.resolve(service) + path
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -128,33 +155,74 @@ class ServiceClient:
         idempotent = method in ("GET", "HEAD") or "Idempotency-Key" in all_headers
         attempts = 1 + (self.policy.retries if idempotent else 0)
         breaker = self.breaker(service)
-        for attempt in range(1, attempts + 1):
+        loop = asyncio.get_running_loop()
+        # One deadline for the whole call, retries included: a caller answers at its
+        # timeout, never later, however slow the peer.
+        deadline = loop.time() + self.policy.timeout
+        avoid: frozenset[str] = frozenset()
+        attempt = 0
+        while True:
             if not breaker.allow():
                 raise Unavailable(service, retry_after=breaker.retry_after())
+            url = self.choose(service, avoid)
             try:
-                reply = await self._once(method, url, json, all_headers, service, path)
-            except _PeerFailed:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise _PeerFailed
+                reply = await self._once(method, url + path, json, all_headers, service, remaining)
+            except _PeerFailed as failure:
+                self._record(url, failed=True)
+                if (
+                    isinstance(failure, _NeverArrived)
+                    and not avoid
+                    and len(self.discovery.endpoints(service)) > 1
+                ):
+                    # Safe for any method: the request never arrived. Once per call.
+                    avoid = frozenset({url})
+                    continue
                 breaker.record_failure()
-                if attempt == attempts:
+                attempt += 1
+                if attempt >= attempts or deadline - loop.time() <= 0:
                     raise Unavailable(service, retry_after=breaker.retry_after()) from None
                 await asyncio.sleep(backoff(attempt, base=0.2, jitter=True))
                 continue
+            self._record(url, failed=False)
             breaker.record_success()
             return reply
-        raise AssertionError("unreachable")
 
     async def _once(
-        self, method: str, url: str, json: Any, headers: dict[str, str], service: str, path: str
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        headers: dict[str, str],
+        service: str,
+        timeout: float,
     ) -> Reply:
+        instance = "/".join(url.split("/", 3)[:3])  # scheme://host:port
+        self._outstanding[instance] += 1
         try:
-            async with self._http().request(method, url, json=json, headers=headers) as resp:
+            async with self._http().request(
+                method,
+                url,
+                data=None if json is None else orjson.dumps(json),
+                headers={**headers, "Content-Type": "application/json"}
+                if json is not None
+                else headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as resp:
                 raw = await resp.read()
                 status = resp.status
+        except aiohttp.ClientConnectorError as exc:
+            log.warning("peer unreachable", peer=service, instance=instance, error=repr(exc))
+            raise _NeverArrived from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("peer call failed", peer=service, path=path, error=repr(exc))
+            log.warning("peer call failed", peer=service, instance=instance, error=repr(exc))
             raise _PeerFailed from exc
+        finally:
+            self._outstanding[instance] -= 1
         if status >= 500:
-            log.warning("peer answered an error", peer=service, path=path, status=status)
+            log.warning("peer answered an error", peer=service, instance=instance, status=status)
             raise _PeerFailed
         return Reply(status, orjson.loads(raw) if raw else None)
 

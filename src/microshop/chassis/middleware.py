@@ -45,11 +45,13 @@ class ServiceMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.served = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        self.served += 1
         request_id = b""
         for key, value in scope["headers"]:
             if key == REQUEST_ID:

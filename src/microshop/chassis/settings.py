@@ -54,6 +54,16 @@ class ServiceSettings(BaseSettings):
     # The key service credentials are signed with (chassis/service_auth.py); None: a
     # file in the data dir's secrets, made by the first service to start.
     service_key: SecretStr | None = _shared("SERVICE_KEY", None)
+    # Where instances register and find each other (chassis/registry/): nats://...,
+    # consul://host:port or static:. None: the broker when it is NATS, else static.
+    registry_url: str | None = _shared("REGISTRY_URL", None)
+    # This instance's id in the registry (`microshop up` names them orders-1, orders-2);
+    # None: the service's name and a random suffix.
+    instance_id: str | None = _shared("INSTANCE_ID", None)
+    # The address and port the other instances reach this one at; `microshop serve`
+    # fills in its --host and --port when these are not set. No port: no registration.
+    advertise_host: str | None = _shared("ADVERTISE_HOST", None)
+    advertise_port: int | None = _shared("ADVERTISE_PORT", None)
     # Fault injection, off by default: crash points to SIGKILL at (chassis/faults.py).
     crash_at: str | None = _shared("CRASH_AT", None)
 
@@ -62,6 +72,13 @@ class ServiceSettings(BaseSettings):
             return self.database_url
         path = (self.data_dir / "data" / f"{self.service_name}.db").resolve()
         return f"sqlite:///{path}"
+
+    def resolved_registry_url(self) -> str:
+        if self.registry_url:
+            return self.registry_url
+        if self.broker_url and self.broker_url.startswith("nats://"):
+            return self.broker_url
+        return "static:"
 
     @property
     def secrets_dir(self) -> Path:

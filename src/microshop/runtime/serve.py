@@ -44,6 +44,11 @@ def check_database(service: str, url: str) -> None:
 def serve(service: str, host: str, port: int) -> None:
     app = app_factory(service)()
     settings = app.state.settings
+    # Registered where it listens unless told otherwise (a container's host name).
+    if settings.advertise_port is None:
+        settings.advertise_port = port
+    if settings.advertise_host is None and host not in ("0.0.0.0", "::"):
+        settings.advertise_host = host
     check_data_dir(settings.data_dir)
     check_database(service, settings.resolved_database_url())
     uvicorn.run(
