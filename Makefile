@@ -89,9 +89,11 @@ soak: install-dev
 	MICROSHOP_SOAK_ROUNDS=$(SOAK_ROUNDS) $(BIN)/pytest tests/integration/test_saga_crashes.py \
 		"tests/integration/test_order_saga.py::test_fifty_concurrent_orders_for_ten_in_stock_approve_exactly_ten" $(ARGS)
 
+# mypy checks what pyproject.toml's [tool.mypy] names (the chassis and the contracts, strictly).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: install-dev

@@ -2,7 +2,6 @@
 for the end-to-end tests of events and the saga."""
 
 import asyncio
-import time
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from tests.e2e.system import ADMIN_EMAIL, ADMIN_PASSWORD, System
 from tests.support.http import Api
+from tests.support.waiting import eventually
 
 MAIL_TIMEOUT = 20.0
 
@@ -49,14 +49,14 @@ def emails_with_subject(system: System, subject: str) -> list[Message]:
 
 async def email(system: System, subject: str, timeout: float = MAIL_TIMEOUT) -> Message:
     """The one e-mail with this subject, once it arrives; fails if there are two."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = emails_with_subject(system, subject)
-        if found:
-            assert len(found) == 1, f"{len(found)} e-mails {subject!r}"
-            return found[0]
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no e-mail {subject!r} within {timeout:g} s")
+    found = await eventually(
+        lambda: emails_with_subject(system, subject),
+        timeout,
+        interval=0.2,
+        message=f"no e-mail {subject!r}",
+    )
+    assert len(found) == 1, f"{len(found)} e-mails {subject!r}"
+    return found[0]
 
 
 async def stock(api: Api, product_id: int) -> int:

@@ -92,9 +92,12 @@ def running_system(
     rate_limit: str | None = "off",
     broker: str | None = None,
     bus_prefix: str | None = None,
+    replicas: str | None = None,
+    **settings: str,
 ) -> Iterator[System]:
-    """rate_limit None: the gateway's default limit; broker None: the embedded NATS."""
-    env = clean_env(MICROSHOP_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    """rate_limit None: the gateway's default limit; broker None: the embedded NATS;
+    replicas as `up --replicas` takes them; settings: more MICROSHOP_* for every process."""
+    env = clean_env(MICROSHOP_ADMIN_PASSWORD=ADMIN_PASSWORD, **settings)
     if rate_limit is not None:
         env["MICROSHOP_RATE_LIMIT"] = rate_limit
     if bus_prefix is not None:
@@ -103,6 +106,7 @@ def running_system(
     args = ["up", "--detach", "--data-dir", str(data_dir), "--port", str(system.gateway_port)]
     args += ["--service-port-base", str(system.service_port_base)]
     args += ["--broker", broker] if broker else []
+    args += ["--replicas", replicas] if replicas else []
     started = system.microshop(*args, *(["--open"] if open_mode else []), timeout=START_TIMEOUT)
     assert started.returncode == 0, started.stdout + started.stderr
     pids = system.pids()

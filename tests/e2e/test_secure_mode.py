@@ -1,6 +1,5 @@
 """The default (secure) mode through the gateway: tokens, ownership, roles, API docs."""
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +8,7 @@ import pytest
 
 from tests.e2e.system import ADMIN_EMAIL, ADMIN_PASSWORD, System, running_system
 from tests.support.http import Api
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -112,9 +112,10 @@ async def test_the_product_list_comes_from_the_gateways_cache_at_most_a_second_o
     assert (status, changed["price"]) == (200, 31.5)
     # A product's own page (what an order is priced from) is never cached.
     assert (await api.get(f"/api/products/{mouse['id']}"))[1]["price"] == 31.5
-    for _ in range(40):  # the list catches up within its max-age of one second
+
+    async def listed_at_the_new_price() -> bool:
         listed = (await api.get("/api/products"))[1]
-        if next(p for p in listed if p["id"] == mouse["id"])["price"] == 31.5:
-            break
-        await asyncio.sleep(0.1)
-    assert next(p for p in listed if p["id"] == mouse["id"])["price"] == 31.5
+        return bool(next(p for p in listed if p["id"] == mouse["id"])["price"] == 31.5)
+
+    # the list catches up within its max-age of one second
+    await eventually(listed_at_the_new_price, timeout=5, interval=0.1)

@@ -1,8 +1,7 @@
 """The notifications service consuming order events from a real broker."""
 
-import asyncio
 import email
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +20,7 @@ from tests.support.bus import publish, remove_bus_objects, unique_prefix
 from tests.support.db import fetch_rows
 from tests.support.http import Api
 from tests.support.servers import RABBITMQ, embedded_nats, require_server
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(params=["embedded-nats", "rabbitmq"])
@@ -67,14 +67,6 @@ async def publish_facts(url: str, prefix: str, facts: list[Event]) -> None:
         envelope = fact.envelope()
         await publish(producer, envelope.model_dump_json().encode(), fact.TYPE, str(envelope.id))
     await producer.close()
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    assert await check(), "condition not met in time"
 
 
 async def has_handled(database_url: str, events: int) -> bool:
@@ -133,7 +125,7 @@ async def notifications(
         api = Api(base)
         if broker_url.startswith("amqp://"):
             # RabbitMQ drops what no queue is bound for yet: wait for the subscription.
-            await until(lambda: rabbitmq_queue_consumed(broker_url, f"{prefix}.notifications"))
+            await eventually(lambda: rabbitmq_queue_consumed(broker_url, f"{prefix}.notifications"))
         yield Notifications(api, broker_url, prefix, db_url)
         await api.close()
     await remove_bus_objects(broker_url, prefix, [f"{prefix}.notifications"])
@@ -153,7 +145,7 @@ async def test_an_order_gets_exactly_one_confirmation_email_whatever_is_redelive
     await publish_facts(notifications.broker_url, notifications.prefix, [an_order()])
 
     # Both event ids handled: every copy has been through the service.
-    await until(lambda: has_handled(notifications.database_url, 2))
+    await eventually(lambda: has_handled(notifications.database_url, 2))
     status, sent = await notifications.api.get("/notifications")
     assert status == 200 and len(sent) == 1
     assert len(mail_files(tmp_path)) == 1
@@ -179,7 +171,7 @@ async def test_the_same_facts_twice_in_one_batch_send_one_email_each(
         await publish_facts(url, prefix, [order, its_approval(order)] * 2)
         async with serving(build_app(settings_for(db_url, tmp_path, url, prefix))) as base:
             api = Api(base)
-            await until(lambda: has_handled(db_url, 4))
+            await eventually(lambda: has_handled(db_url, 4))
             status, sent = await api.get("/notifications")
             await api.close()
     assert status == 200
@@ -221,7 +213,7 @@ async def test_with_an_smtp_url_the_email_goes_to_the_smtp_server(tmp_path: Path
                 async def recorded() -> bool:
                     return len((await api.get("/notifications"))[1]) == 1
 
-                await until(recorded)
+                await eventually(recorded)
                 status, sent = await api.get("/notifications")
                 await api.close()
     finally:

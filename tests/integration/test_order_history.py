@@ -1,8 +1,7 @@
 """The CQRS read model, fed by real events over the embedded NATS."""
 
-import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from tests.support.db import fetch_rows
 from tests.support.http import Api
 from tests.support.secure import SecureService, beside_users
 from tests.support.servers import embedded_nats
+from tests.support.waiting import eventually
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ADA = {"user_id": 7, "user_name": "Ada", "user_email": "ada@example.com"}
@@ -108,14 +108,6 @@ async def publish_at_once(broker: Broker, facts: Facts) -> None:
     await bus.close()
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    assert await check(), "condition not met in time"
-
-
 async def has_handled(database_url: str, events: int) -> bool:
     """Whether the read model's inbox holds `events` event ids."""
     rows = await fetch_rows(database_url, "SELECT count(*) AS n FROM inbox")
@@ -188,7 +180,7 @@ async def test_events_in_any_order_fold_into_the_same_view(stack: Stack, history
     random.Random(4).shuffle(events)
     await publish_one_by_one(stack.broker, events)
 
-    await until(lambda: has_handled(stack.database_url, 8))
+    await eventually(lambda: has_handled(stack.database_url, 8))
     status, view = await history.get("/order-history/1")
     assert status == 200
     assert view["status"] == "approved" and view["reason"] is None
@@ -206,13 +198,13 @@ async def test_events_in_any_order_fold_into_the_same_view(stack: Stack, history
 
 async def test_old_facts_arriving_again_change_nothing(stack: Stack, history: Api) -> None:
     await publish_one_by_one(stack.broker, order_events(1))
-    await until(lambda: views_complete(history, [1]))
+    await eventually(lambda: views_complete(history, [1]))
     _, before = await history.get("/order-history/1")
 
     # The same facts again, under new event ids, newest first.
     await publish_one_by_one(stack.broker, order_events(1)[::-1])
 
-    await until(lambda: has_handled(stack.database_url, 8))
+    await eventually(lambda: has_handled(stack.database_url, 8))
     assert await history.get("/order-history/1") == (200, before)
 
 
@@ -225,7 +217,7 @@ async def test_a_batch_of_several_orders_events_lands_in_every_view(stack: Stack
     await publish_at_once(stack.broker, events)
 
     async with stack.history() as api:
-        await until(lambda: views_complete(api, order_ids))
+        await eventually(lambda: views_complete(api, order_ids))
         status, listed = await api.get("/order-history")
     assert status == 200
     assert [v["order_id"] for v in listed] == order_ids[::-1]
@@ -240,7 +232,7 @@ async def test_a_list_is_at_most_100_views_long(stack: Stack, history: Api) -> N
         status, rest = await history.get("/order-history?offset=100")
         return status == 200 and len(rest) == 5
 
-    await until(all_there)
+    await eventually(all_there)
     status, first = await history.get("/order-history?limit=1000")
     assert status == 200 and len(first) == 100
     assert (first[0]["order_id"], first[-1]["order_id"]) == (105, 6)
@@ -286,7 +278,7 @@ async def test_a_customer_sees_only_their_own_orders_and_an_admin_all(
     ada_who = {"user_id": ada_id, "user_name": "Ada", "user_email": "ada@example.com"}
     bob_who = {"user_id": bob_id, "user_name": "Bob", "user_email": "bob@example.com"}
     await publish_at_once(broker, order_events(1, ada_who) + order_events(2, bob_who))
-    await until(lambda: views_complete(shop.admin, [1, 2]))
+    await eventually(lambda: views_complete(shop.admin, [1, 2]))
 
     status, listed = await shop.admin.get("/order-history")
     assert status == 200 and [v["order_id"] for v in listed] == [2, 1]

@@ -16,9 +16,10 @@ from microshop.chassis.outbox import OutboxRelay, record_event
 from microshop.contracts.events import ProductCreated
 from microshop.services.catalog.main import CatalogSettings, build_app
 from tests.support.asgi import free_port, serving
-from tests.support.bus import collecting, eventually, remove_bus_objects, unique_prefix
+from tests.support.bus import collecting, remove_bus_objects, unique_prefix
 from tests.support.http import Api
 from tests.support.servers import nats_server_binary
+from tests.support.waiting import eventually
 
 
 class EmbeddedNats:
@@ -45,13 +46,14 @@ class EmbeddedNats:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                await asyncio.sleep(0.05)
-        raise TimeoutError("nats-server did not come up")
+        await eventually(self._accepts, timeout=10, message="nats-server did not come up")
+
+    def _accepts(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
 
     async def kill(self) -> None:
         assert self.proc is not None
@@ -71,6 +73,17 @@ async def nats_server(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
 def backlog(metrics: str) -> float:
     line = next(x for x in metrics.splitlines() if x.startswith("microshop_outbox_backlog "))
     return float(line.split()[1])
+
+
+async def backlog_of(api: Api, at_least: float) -> bool:
+    _, metrics = await api.get("/metrics")
+    return backlog(metrics) >= at_least
+
+
+async def broker_is_connected(api: Api) -> bool:
+    """The service's readiness says its bus is connected (its stream declared)."""
+    status, health = await api.get("/health/ready")
+    return status == 200 and health["broker"] == "ok"
 
 
 def catalog_settings(tmp_path: Path, broker_url: str, prefix: str) -> CatalogSettings:
@@ -152,20 +165,16 @@ async def test_with_the_broker_down_writes_succeed_and_every_event_arrives_after
         api = Api(base)
         # Let the service connect and declare its stream, then take the broker away.
         await api.post("/products", {"name": "Before", "price": 1, "stock": 1})
-        await asyncio.sleep(0.5)
+        await eventually(lambda: broker_is_connected(api), timeout=10)
         await nats_server.kill()
         statuses = [
             (await api.post("/products", {"name": f"During {n}", "price": 1, "stock": 1}))[0]
             for n in range(5)
         ]
         assert statuses == [201] * 5
-        # The backlog is visible while the broker is away (prometheus text format).
-        for _ in range(100):  # the relay measures between its retries: up to ~5 s
-            _, metrics = await api.get("/metrics")
-            if backlog(metrics) >= 5:
-                break
-            await asyncio.sleep(0.1)
-        assert backlog(metrics) >= 5
+        # The backlog is visible while the broker is away (prometheus text format); the
+        # relay measures it between its retries: up to ~5 s.
+        await eventually(lambda: backlog_of(api, at_least=5), timeout=10, interval=0.1)
         await nats_server.start()
         async with collecting(nats_server.url, prefix, "product.created") as received:
             await eventually(lambda: len(received) == 6, timeout=30)

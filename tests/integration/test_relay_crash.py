@@ -21,10 +21,11 @@ from microshop.services.shipping.main import build_app as build_shipping
 from microshop.services.users.main import UsersSettings
 from microshop.services.users.main import build_app as build_users
 from tests.support.asgi import serving
-from tests.support.bus import eventually, remove_bus_objects, unique_prefix
+from tests.support.bus import remove_bus_objects, unique_prefix
 from tests.support.http import Api
 from tests.support.process import ServiceProcess, peers_env
 from tests.support.servers import RABBITMQ, require_server
+from tests.support.waiting import eventually
 
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -90,7 +91,9 @@ async def test_a_relay_killed_before_marking_sent_causes_a_duplicate_and_still_o
     try:
         await eventually(lambda: confirmation.exists() and approval.exists(), timeout=30)
         await eventually(lambda: inbox.duplicates >= 1, timeout=10)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(
+            0.5
+        )  # on purpose: a second e-mail for the duplicate would be written now
         assert sorted(p.name for p in mail.glob("*.eml")) == sorted(
             [confirmation.name, approval.name]
         )

@@ -1,8 +1,7 @@
 """Test-side helpers around the bus: a collecting consumer and a clean-up."""
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from microshop.chassis.bus import Bus, Delivery, Outcome, Outgoing, connect_bus
@@ -57,12 +56,4 @@ async def remove_bus_objects(url: str, prefix: str, queues: list[str] = ()) -> N
         await conn.close()
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    assert check(), "condition not met in time"
-
-
-__all__ = ["Bus", "collecting", "eventually", "publish", "remove_bus_objects", "unique_prefix"]
+__all__ = ["Bus", "collecting", "publish", "remove_bus_objects", "unique_prefix"]

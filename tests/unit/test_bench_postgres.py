@@ -1,15 +1,7 @@
-"""`--db postgres`: a database per service, named for the run, and always dropped."""
+"""`--db postgres`: a database per service, named for the run (created and dropped on the
+real server: tests/integration/test_bench_postgres.py)."""
 
-import asyncio
-import shutil
-import subprocess
-import time
-
-import asyncpg
-import pytest
-
-from microshop.bench.postgres import SERVER, bench_databases, database_names, service_env
-from microshop.bench.shared_servers import BACKENDS, postgres_backends
+from microshop.bench.postgres import database_names, service_env
 
 
 def test_each_service_gets_a_database_named_for_the_run() -> None:
@@ -36,55 +28,3 @@ def test_the_environment_points_each_service_at_its_database() -> None:
     assert env["MICROSHOP_ORDER_HISTORY_DATABASE_URL"] == (
         "postgresql://postgres@127.0.0.1:5432/microshop_bench_order_history_0a1b2c3d"
     )
-
-
-async def _existing(tag: str) -> set[str]:
-    connection = await asyncpg.connect(f"{SERVER}/postgres")
-    try:
-        rows = await connection.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"microshop_bench_%_{tag}"
-        )
-    finally:
-        await connection.close()
-    return {row["datname"] for row in rows}
-
-
-async def _backend_seen(database: str) -> dict[int, str]:
-    connection = await asyncpg.connect(f"{SERVER}/{database}")
-    try:
-        return postgres_backends([database])
-    finally:
-        await connection.close()
-
-
-@pytest.mark.postgres
-def test_the_databases_exist_during_the_run_and_are_dropped_after_it() -> None:
-    with bench_databases("feedbeef") as databases:
-        assert asyncio.run(_existing("feedbeef")) == set(database_names("feedbeef").values())
-        assert databases.env == service_env(database_names("feedbeef"))
-        # a connection to one of them is a backend that the run is charged for
-        assert list(asyncio.run(_backend_seen(databases.names["orders"])).values()) == [BACKENDS]
-    assert asyncio.run(_existing("feedbeef")) == set()
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
-def test_the_databases_are_dropped_when_the_run_fails_even_with_a_session_open() -> None:
-    with pytest.raises(RuntimeError, match="the run failed"), bench_databases("deadbeef"):
-        # a service that never closed its pool
-        session = subprocess.Popen(
-            [
-                "psql",
-                "-X",
-                "-q",
-                f"{SERVER}/microshop_bench_orders_deadbeef",
-                "-c",
-                "SELECT pg_sleep(60)",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(0.5)
-        raise RuntimeError("the run failed")
-    assert asyncio.run(_existing("deadbeef")) == set()
-    assert session.wait(timeout=10) != 0, "DROP ... WITH (FORCE) ended the session"

@@ -17,7 +17,15 @@ from microshop.tools.settingsdocs import render
 # Every command with its options, as the README and the tests use them.
 COMMANDS = {
     ("serve",): {"--port", "--host"},
-    ("up",): {"--open", "--detach", "--data-dir", "--port", "--service-port-base", "--broker"},
+    ("up",): {
+        "--open",
+        "--detach",
+        "--data-dir",
+        "--port",
+        "--service-port-base",
+        "--broker",
+        "--replicas",
+    },
     ("down",): {"--data-dir"},
     ("status",): {"--data-dir"},
     ("logs",): {"--data-dir", "--lines", "--follow"},
@@ -30,6 +38,15 @@ COMMANDS = {
     ("settings", "docs"): set(),
     ("bench",): {"--scenario", "--concurrency", "--url", "--data-dir"},
     ("bench", "compare"): set(),
+    ("services",): {"--json", "--data-dir"},
+    ("scale",): {"--data-dir"},
+    ("chaos", "kill"): {"--data-dir"},
+    ("chaos", "stop"): {"--data-dir"},
+    ("chaos", "start"): {"--data-dir"},
+    ("chaos", "pause"): {"--for", "--data-dir"},
+    ("chaos", "delay"): {"--data-dir"},
+    ("chaos", "fail"): {"--data-dir"},
+    ("chaos", "heal"): {"--data-dir"},
 }
 
 

@@ -84,7 +84,7 @@ class ServiceApp(FastAPI):
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: ServiceApp) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, settings.log_format)
         faults.configure(settings.crash_at)
         app.state.db = await open_database(

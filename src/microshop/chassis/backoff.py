@@ -10,5 +10,5 @@ import random
 
 
 def backoff(attempt: int, *, base: float = 0.2, cap: float = 5.0, jitter: bool = False) -> float:
-    delay = min(base * 2 ** max(attempt - 1, 0), cap)
+    delay: float = min(base * 2 ** max(attempt - 1, 0), cap)
     return delay * random.uniform(0.5, 1.0) if jitter else delay

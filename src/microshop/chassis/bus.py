@@ -74,7 +74,9 @@ class DeadLetter:
 class Bus(Protocol):
     prefix: str
     max_attempts: int
-    connected: bool
+
+    @property
+    def connected(self) -> bool: ...
 
     def consume(self, consumer: str, event_types: Sequence[str], handle: BatchHandler) -> None: ...
     async def start(self) -> None: ...

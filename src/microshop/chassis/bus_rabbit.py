@@ -11,8 +11,8 @@ consumer's inbox dedupes).
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, cast
 
 import aio_pika
 import structlog
@@ -40,6 +40,11 @@ log = structlog.get_logger()
 
 PUBLISH_TIMEOUT_S = 5.0
 PERSISTENT = aio_pika.DeliveryMode.PERSISTENT
+
+
+def _attempt(headers: Mapping[str, object], default: int) -> int:
+    """The `x-attempt` header, which this bus writes as an int (see _message)."""
+    return int(cast(int, headers.get("x-attempt", default) or default))
 
 
 class RabbitBus:
@@ -136,7 +141,7 @@ class RabbitBus:
             body=message.body,
             type=str(headers.get("x-event-type") or message.routing_key or ""),
             message_id=str(message.message_id or ""),
-            attempt=int(headers.get("x-attempt", 1) or 1),  # type: ignore[call-overload]
+            attempt=_attempt(headers, 1),
             raw=message,
         )
 
@@ -220,7 +225,7 @@ class RabbitBus:
                 type=str(headers.get("x-event-type", "")),
                 consumer=str(headers.get("x-consumer", "")),
                 error=str(headers.get("x-error", "")),
-                attempts=int(headers.get("x-attempt", 0) or 0),  # type: ignore[call-overload]
+                attempts=_attempt(headers, 0),
                 body=raw.body,
             )
             found.append((letter, raw))

@@ -47,7 +47,7 @@ _STATUS_MESSAGES = {
 def status_of(error: DomainError) -> int:
     for kind in type(error).__mro__:
         if kind in STATUS:
-            return STATUS[kind]  # type: ignore[index]
+            return STATUS[kind]
     return 422
 
 

@@ -26,16 +26,6 @@ IdempotencyKey = Annotated[
         description="A retry with the same key returns the first answer instead of acting again",
     ),
 ]
-RequiredIdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=MAX_IDEMPOTENCY_KEY,
-        pattern=_PRINTABLE,
-        description="A retry with the same key returns the first answer instead of acting again",
-    ),
-]
 
 
 def mark_replayed(response: Response) -> None:

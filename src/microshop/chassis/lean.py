@@ -238,4 +238,3 @@ class LeanDispatch:
                 scope["path_params"] = matched.groupdict()
                 return entry.endpoint
         return None
-

@@ -6,6 +6,7 @@ A service's `migrations/env.py` is two lines:
     run_migrations(metadata)
 """
 
+import fcntl
 import re
 from pathlib import Path
 
@@ -81,10 +82,14 @@ async def upgrade_to_head(db: Database, script_location: Path) -> None:
         return
     if db.dialect == "sqlite":
         # The stdlib driver, synchronously: start-up only, and no async engine needed.
+        # Replicas sharing the file take turns (a file lock: SQLite's DDL takes none).
         engine = create_engine(db.migration_url)
+        lock_path = db.migration_url.removeprefix("sqlite:///") + ".migrate-lock"
         try:
-            with engine.begin() as conn:
-                _migrate(conn, script_location, head)
+            with open(lock_path, "w") as lock:  # noqa: ASYNC230 (start-up, before serving)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                with engine.begin() as conn:
+                    _migrate(conn, script_location, head)
         finally:
             engine.dispose()
         return

@@ -18,6 +18,7 @@ from functools import lru_cache
 import structlog
 from prometheus_client import Gauge
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.sql.expression import BindParameter
 
 from microshop.chassis import faults
 from microshop.chassis.backoff import backoff
@@ -58,7 +59,7 @@ PRUNE = Query(delete(outbox).where(outbox.c.published_at < bindparam("before")))
 @lru_cache(maxsize=BATCH)
 def _mark_sent(count: int) -> Query:
     """UPDATE ... WHERE seq IN (:s0, ..., :sN): one statement per batch, compiled once per size."""
-    seqs = [bindparam(f"s{i}") for i in range(count)]
+    seqs: list[BindParameter[int]] = [bindparam(f"s{i}") for i in range(count)]
     return Query(update(outbox).where(outbox.c.seq.in_(seqs)).values(published_at=bindparam("at")))
 
 
@@ -85,7 +86,6 @@ class OutboxRelay:
         self._stopping = False
         self._measured_at = 0.0
         self._pruned_at = 0.0
-        self.published = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -134,7 +134,6 @@ class OutboxRelay:
                 await tx.execute(
                     _mark_sent(len(done)), at=utc_now(), **{f"s{i}": s for i, s in enumerate(done)}
                 )
-            self.published += len(done)
         if len(done) < len(rows):
             raise ConnectionError(f"the broker confirmed {len(done)} of {len(rows)} events")
         return len(rows)

@@ -36,4 +36,3 @@ async def page(
 PageQuery = Annotated[Page, Depends(page)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-IdQuery = Annotated[int, Query(ge=1, le=MAX_ID)]

@@ -7,6 +7,7 @@ import typer
 from microshop.bench.cli import bench_app
 from microshop.cli.deploy import deploy_app
 from microshop.cli.events import events_app
+from microshop.cli.fleet import chaos_app, scale, services
 from microshop.cli.gateway import gateway_app
 from microshop.cli.saga import saga_app
 from microshop.cli.serve import serve
@@ -23,7 +24,7 @@ def main() -> None:
     """microshop: an e-commerce platform built as real microservices."""
 
 
-for command in (serve, up, down, status, logs):
+for command in (serve, up, down, status, logs, services, scale):
     app.command()(command)
 app.add_typer(gateway_app, name="gateway")
 # `microshop bench`: its module imports only typer and rich until a run starts.
@@ -32,3 +33,4 @@ app.add_typer(events_app, name="events")
 app.add_typer(saga_app, name="saga")
 app.add_typer(deploy_app, name="deploy")
 app.add_typer(settings_app, name="settings")
+app.add_typer(chaos_app, name="chaos")

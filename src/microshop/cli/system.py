@@ -43,17 +43,27 @@ def up(
             "default: $MICROSHOP_BROKER_URL",
         ),
     ] = None,
+    replicas: Annotated[
+        str | None,
+        typer.Option("--replicas", help="instances per service, e.g. orders=2,catalog=2"),
+    ] = None,
 ) -> None:
     """Start NATS, every service and the gateway on this machine."""
+    from dataclasses import replace
+
     from microshop.gateway.ratelimit import InvalidRateLimit
+    from microshop.runtime.replicas import parse_replicas
     from microshop.runtime.settings import RuntimeSettings
     from microshop.runtime.supervisor import run_supervisor
 
     settings = RuntimeSettings()
     try:
         options = _up_options(settings, data_dir, port, service_port_base, open_mode, broker)
+        options = replace(options, replicas=parse_replicas(replicas, options.services))
     except InvalidRateLimit as exc:
         fail(f"MICROSHOP_RATE_LIMIT: {exc}")
+    except StartupError as exc:
+        fail(str(exc))
     if detach:
         if open_mode:
             err.print(f"[bold red]WARNING: {OPEN_MODE_WARNING}[/]")
@@ -139,6 +149,7 @@ def status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         fail(str(exc))
     out.print(console.process_table(state, health, alive))
     out.print(f"  [bold]{'supervisor':<12}[/] pid {state.supervisor_pid}, {state.status}")
+    out.print(f"  [bold]{'instances':<12}[/] {console.instance_counts(state, health)} healthy")
     from_env = RuntimeSettings().admin_password_from_env
     console.print_summary(out, state, paths, admin_password_from_env=from_env)
     if not (all(alive.values()) and all(health.values())):

@@ -14,7 +14,7 @@ from microshop.gateway import swagger_ui
 from microshop.gateway.docs_page import docs_page
 from microshop.gateway.edge_auth import jwt_filter
 from microshop.gateway.edge_cache import cache_filter, error_filter, unavailable_as_json, uncached
-from microshop.gateway.headers import JsonObject, header, security_headers
+from microshop.gateway.headers import JsonObject, header, security_headers_filter
 from microshop.gateway.home_page import home_page
 from microshop.gateway.local_replies import local_reply_config
 from microshop.gateway.ratelimit import RateLimit, rate_limit_filter
@@ -32,6 +32,7 @@ BUFFER = "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer"
 CONNECTION_LIMIT = "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig"
 ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 HTTP_PROTOCOL_OPTIONS = "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+ASSIGNMENT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 
 CONNECT_TIMEOUT = "1s"
 ROUTE_TIMEOUT = "15s"
@@ -70,12 +71,17 @@ class Gateway:
     # Validate bearer tokens at the edge against the users service's JWKS (off in
     # open mode, where the services ignore tokens anyway).
     edge_auth: bool = True
+    # Where Envoy reads each cluster's endpoints (`<dir>/<service>.json`, rewritten as
+    # instances come and go: file-based EDS); None: the endpoints above, fixed.
+    eds_dir: Path | None = None
     # Where Envoy reads Swagger UI's files; None: /api/docs loads them from the CDN.
     swagger_ui_dir: Path | None = field(default_factory=swagger_ui.installed_assets_dir)
 
 
 def render_envoy_config(gateway: Gateway) -> JsonObject:
     return {
+        # Discovery (the endpoint files) needs the proxy to name itself.
+        "node": {"id": "microshop-gateway", "cluster": "microshop"},
         "admin": {"address": _address("127.0.0.1", gateway.admin_port)},
         "overload_manager": {
             "resource_monitors": [
@@ -91,7 +97,7 @@ def render_envoy_config(gateway: Gateway) -> JsonObject:
         "static_resources": {
             "listeners": [_listener(gateway)],
             "clusters": [
-                _cluster(service, endpoints)
+                _cluster(service, endpoints, gateway.eds_dir)
                 for service, endpoints in gateway.upstreams.items()
                 if endpoints
             ],
@@ -104,7 +110,9 @@ def _address(host: str, port: int) -> JsonObject:
 
 
 def _listener(gateway: Gateway) -> JsonObject:
-    filters = [rate_limit_filter(gateway.rate_limit)] if gateway.rate_limit else []
+    filters = [security_headers_filter()]
+    if gateway.rate_limit:
+        filters.append(rate_limit_filter(gateway.rate_limit))
     if gateway.edge_auth and "users" in gateway.upstreams:
         filters.append(jwt_filter())
     # A service refusing an oversized body closes the connection mid-upload, and
@@ -155,8 +163,6 @@ def _route_config(gateway: Gateway) -> JsonObject:
     return {
         "name": "microshop",
         "max_direct_response_body_size_bytes": MAX_DIRECT_RESPONSE_BYTES,
-        # The services' answers and the direct responses; local replies add their own.
-        "response_headers_to_add": security_headers(),
         "virtual_hosts": [
             {
                 "name": "microshop",
@@ -260,25 +266,32 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _cluster(service: str, endpoints: list[Endpoint]) -> JsonObject:
+def load_assignment(service: str, endpoints: list[Endpoint]) -> JsonObject:
     return {
+        "cluster_name": service,
+        "endpoints": [
+            {
+                "lb_endpoints": [
+                    {"endpoint": {"address": _address(e.host, e.port)}} for e in endpoints
+                ]
+            }
+        ],
+    }
+
+
+def endpoints_file(service: str, endpoints: list[Endpoint], version: str) -> JsonObject:
+    """What `<eds_dir>/<service>.json` holds: a discovery response, as Envoy reads it."""
+    return {
+        "version_info": version,
+        "resources": [{"@type": ASSIGNMENT, **load_assignment(service, endpoints)}],
+    }
+
+
+def _cluster(service: str, endpoints: list[Endpoint], eds_dir: Path | None) -> JsonObject:
+    cluster: JsonObject = {
         "name": service,
-        # Names (Compose services, Kubernetes Services) are resolved and re-resolved
-        # by Envoy; loopback addresses from `microshop up` need no DNS at all.
-        "type": "STATIC" if all(_is_ip(e.host) for e in endpoints) else "STRICT_DNS",
-        "dns_lookup_family": "V4_ONLY",
         "connect_timeout": CONNECT_TIMEOUT,
-        "lb_policy": "ROUND_ROBIN",
-        "load_assignment": {
-            "cluster_name": service,
-            "endpoints": [
-                {
-                    "lb_endpoints": [
-                        {"endpoint": {"address": _address(e.host, e.port)}} for e in endpoints
-                    ]
-                }
-            ],
-        },
+        "lb_policy": "LEAST_REQUEST",
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
                 "@type": HTTP_PROTOCOL_OPTIONS,
@@ -294,7 +307,36 @@ def _cluster(service: str, endpoints: list[Endpoint]) -> JsonObject:
                 "no_traffic_interval": HEALTH_CHECK_INTERVAL,
                 "unhealthy_threshold": 2,
                 "healthy_threshold": 1,
-                "http_health_check": {"path": "/health"},
+                # Readiness: a draining instance says 503 here and leaves the rotation.
+                "http_health_check": {"path": "/health/ready"},
             }
         ],
+        # An instance that keeps failing is taken out of the rotation for a while, but
+        # never all of a service's instances at once.
+        "outlier_detection": {
+            "consecutive_5xx": 5,
+            "consecutive_gateway_failure": 3,
+            "interval": "2s",
+            "base_ejection_time": "10s",
+            "max_ejection_percent": 50,
+        },
     }
+    if eds_dir is not None:
+        source = {
+            "path_config_source": {
+                "path": str(eds_dir / f"{service}.json"),
+                "watched_directory": {"path": str(eds_dir)},
+            },
+            "resource_api_version": "V3",
+        }
+        cluster.update(type="EDS", eds_cluster_config={"eds_config": source})
+        return cluster
+    # Names (Compose services, Kubernetes Services) are resolved and re-resolved by
+    # Envoy; loopback addresses from `microshop up` need no DNS at all.
+    static = all(_is_ip(e.host) for e in endpoints)
+    cluster.update(
+        type="STATIC" if static else "STRICT_DNS",
+        dns_lookup_family="V4_ONLY",
+        load_assignment=load_assignment(service, endpoints),
+    )
+    return cluster

@@ -22,3 +22,21 @@ def header(key: str, value: str) -> JsonObject:
 
 def security_headers() -> list[JsonObject]:
     return [header(key, value) for key, value in SECURITY_HEADERS]
+
+
+HEADER_MUTATION = (
+    "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation"
+)
+
+
+def security_headers_filter() -> JsonObject:
+    """First in the chain, so it sees every response on its way out: the routed ones,
+    the direct responses and those the cache filter answers itself (the cache serves
+    a stored response without the route's `response_headers_to_add`)."""
+    return {
+        "name": "envoy.filters.http.header_mutation",
+        "typed_config": {
+            "@type": HEADER_MUTATION,
+            "mutations": {"response_mutations": [{"append": h} for h in security_headers()]},
+        },
+    }

@@ -92,6 +92,17 @@ def process_table(state: RunState, health: dict[str, bool | None], alive: dict[s
     return table
 
 
+def instance_counts(state: RunState, health: dict[str, bool | None]) -> str:
+    """`catalog 2/2, orders 1/2, ...`: healthy / running instances of each service."""
+    counts: dict[str, list[int]] = {}
+    for name, record in state.processes.items():
+        if record.service:
+            healthy_and_all = counts.setdefault(record.service, [0, 0])
+            healthy_and_all[0] += bool(health.get(name))
+            healthy_and_all[1] += 1
+    return ", ".join(f"{s} {h}/{n}" for s, (h, n) in sorted(counts.items()))
+
+
 def print_summary(
     console: Console, state: RunState, paths: RunPaths, *, admin_password_from_env: bool
 ) -> None:

@@ -32,6 +32,8 @@ def _up_argv(options: UpOptions) -> list[str]:
     argv = [sys.executable, "-m", "microshop", "up", "--data-dir", str(options.data_dir)]
     argv += ["--port", str(options.gateway_port)]
     argv += ["--service-port-base", str(options.service_port_base)]
+    replicas = ",".join(f"{name}={n}" for name, n in options.replicas.items() if n > 1)
+    argv += ["--replicas", replicas] if replicas else []
     return argv + (["--open"] if options.open_mode else [])
 
 

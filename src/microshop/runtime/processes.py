@@ -8,6 +8,7 @@
 """
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import signal
@@ -66,6 +67,9 @@ class SupervisedProcess:
         self.ready_once = False
         self.last_error_lines: deque[str] = deque(maxlen=20)
         self.gave_up = asyncio.Event()
+        # `microshop chaos stop`: killed and kept down until `start` releases it.
+        self.held = False
+        self._released = asyncio.Event()
         # Called whenever the pid changes, so the state file follows.
         self.on_change: Callable[[], None] = lambda: None
 
@@ -114,6 +118,18 @@ class SupervisedProcess:
             self.on_change()
             if self._stopping:
                 return
+            if self.held:
+                self._events(
+                    f"{self.name} is stopped (chaos); `microshop chaos start` brings it back"
+                )
+                await self._released.wait()
+                self._released.clear()
+                if self._stopping:
+                    return
+                await self._spawn()
+                self._events(f"{self.name} started again (pid {self.pid})")
+                self.on_change()
+                continue
             delay = self.restart_policy.delay_after_exit(uptime, was_ready=self.ready_once)
             if delay is None:
                 self._events(
@@ -153,6 +169,32 @@ class SupervisedProcess:
         except psutil.Error:
             return None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: the restart policy brings it back."""
+        if self._process and self._process.returncode is None:
+            self._process.kill()
+
+    def hold(self) -> None:
+        """SIGKILL and keep it down (no restart) until `release`."""
+        self.held = True
+        self.kill()
+
+    def release(self) -> None:
+        self.held = False
+        self._released.set()
+
+    async def pause(self, seconds: float) -> None:
+        """SIGSTOP for `seconds`, then SIGCONT: alive but answering nothing meanwhile."""
+        pid = self.pid
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def kill_now(self) -> None:
         self._stopping = True
         if self._process and self._process.returncode is None:
@@ -161,6 +203,7 @@ class SupervisedProcess:
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """SIGTERM, then SIGKILL if it is still running after `timeout` seconds."""
         self._stopping = True
+        self._released.set()  # a held process stays down: stop waiting for `start`
         process = self._process
         if process is not None and process.returncode is None:
             process.terminate()

@@ -33,6 +33,9 @@ class ProcessRecord:
     restarts: int = 0
     # psutil's create_time: tells our process apart from a later one reusing its pid.
     started_at: float | None = None
+    # For a service's instance: which service, and its id in the registry.
+    service: str | None = None
+    instance: str | None = None
 
 
 @dataclass
@@ -48,6 +51,8 @@ class RunState:
     # Where the services publish and consume events, so operator commands find it.
     broker_url: str | None = None
     bus_prefix: str = "microshop"
+    # The supervisor's control API (scale, chaos), on loopback.
+    control_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +82,11 @@ class RunPaths:
     @property
     def envoy_config(self) -> Path:
         return self.run_dir / "envoy.json"
+
+    @property
+    def eds_dir(self) -> Path:
+        """The gateway's endpoint files, one per service (runtime/edge.py)."""
+        return self.run_dir / "eds"
 
     @property
     def nats_store(self) -> Path:

@@ -16,23 +16,24 @@ from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
-from microshop.gateway.envoy_config import render_envoy_config
+from microshop.chassis.registry import Registry, open_registry
+from microshop.chassis.service_auth import ServiceCredential, operator_credential
+from microshop.gateway.envoy_config import Endpoint, render_envoy_config
 from microshop.gateway.routes import public_prefix
 from microshop.runtime import console
-from microshop.runtime.children import (
-    health_url,
-    inherited_env,
-    service_argv,
-    service_env,
-    url,
-)
+from microshop.runtime.children import inherited_env, service_env, url
+from microshop.runtime.control_api import control_app
+from microshop.runtime.edge import EdgeFeed
 from microshop.runtime.envoy import envoy_argv, write_config
 from microshop.runtime.errors import StartupError
+from microshop.runtime.fleet import Fleet
 from microshop.runtime.nats import NATS, nats_argv, nats_health_url
 from microshop.runtime.ports import HOST, PortPlan
 from microshop.runtime.processes import ProcessSpec, SupervisedProcess
 from microshop.runtime.readiness import BINARY_TIMEOUT, await_ready, first_failure_stops_all
+from microshop.runtime.replicas import free_port
 from microshop.runtime.settings import RuntimeSettings
 from microshop.runtime.state import (
     ProcessRecord,
@@ -58,9 +59,14 @@ class Supervisor:
         self.console = console.stdout_console()
         self.status = Status.STARTING
         self.error: str | None = None
-        self.services: dict[str, SupervisedProcess] = {}
+        self.fleet: Fleet | None = None
         self.gateway: SupervisedProcess | None = None
         self.nats: SupervisedProcess | None = None
+        self.feed: EdgeFeed | None = None
+        self.registry: Registry | None = None
+        self.control_url: str | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._control: web.AppRunner | None = None
         self._stop_requested = asyncio.Event()
 
     async def run(self) -> None:
@@ -107,17 +113,19 @@ class Supervisor:
                 broker_url=self.broker_url,
                 bus_prefix=self.options.bus_prefix,
             )
+            self.fleet = Fleet(self.plan, env, self._supervise, self._operator(), self._changed)
             for name in self.options.services:
-                argv = service_argv(name, self.plan.services[name])
-                self.services[name] = self._supervise(name, argv, env)
-            for process in self.services.values():
+                for _ in range(self.options.replicas_of(name)):
+                    self.fleet.add(name)
+            for process in self.fleet.processes.values():
                 await process.start()
             waits += [
-                await_ready(session, process, health_url(self.plan, name))
-                for name, process in self.services.items()
+                await_ready(session, process, self.fleet.health_url(name))
+                for name, process in self.fleet.processes.items()
             ]
             waits.append(await self._start_gateway(session))
             await first_failure_stops_all(waits)
+        await self._start_control()
         self.status = Status.READY
         self._save_state()
         self.printer.event("all services are healthy")
@@ -133,13 +141,22 @@ class Supervisor:
         return await_ready(session, self.nats, monitor, BINARY_TIMEOUT)
 
     async def _start_gateway(self, session: aiohttp.ClientSession) -> Coroutine[Any, Any, None]:
+        assert self.fleet is not None
         config_path = self.paths.envoy_config
         gateway = build_gateway(
             self.plan,
             self.options.rate_limit,
             max_body_bytes=self.options.max_body_bytes,
             edge_auth=not self.options.open_mode,
+            eds_dir=self.paths.eds_dir,
         )
+        # The gateway's endpoints follow the registry (NATS) or, with none to follow
+        # (RabbitMQ as broker), what this supervisor runs.
+        if self.broker_url.startswith("nats://"):
+            self.registry = open_registry(self.broker_url, prefix=self.options.bus_prefix)
+        self.feed = EdgeFeed(self.paths.eds_dir, self.options.services, self.registry)
+        self.feed.write_all(self.fleet.endpoints() | _planned(self.plan))
+        self._background.append(asyncio.create_task(self.feed.run(), name="edge-feed"))
         write_config(config_path, render_envoy_config(gateway))
         self.gateway = self._supervise(console.GATEWAY, envoy_argv(config_path), inherited_env())
         await self.gateway.start()
@@ -149,8 +166,27 @@ class Supervisor:
         process = SupervisedProcess(
             ProcessSpec(name, argv, env), self.printer.line, self.printer.event
         )
-        process.on_change = self._save_state
+        process.on_change = self._changed
         return process
+
+    def _changed(self) -> None:
+        """A process started, died or was scaled: the state file (and, with no registry
+        to follow, the gateway's endpoints) follow."""
+        self._save_state()
+        if self.feed is not None and self.registry is None and self.fleet is not None:
+            self.feed.write_all(self.fleet.endpoints())
+
+    def _operator(self) -> ServiceCredential:
+        key = self.settings.service_key
+        return operator_credential(key.get_secret_value() if key else None, self.paths.data_dir)
+
+    async def _start_control(self) -> None:
+        assert self.fleet is not None
+        runner = web.AppRunner(control_app(self.fleet, self._operator()), access_log=None)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, HOST, port).start()
+        self._control, self.control_url = runner, url(port)
 
     def _on_signal(self) -> None:
         if self._stop_requested.is_set():
@@ -163,7 +199,7 @@ class Supervisor:
     def _all_processes(self) -> list[SupervisedProcess]:
         return [
             *([self.gateway] if self.gateway else []),
-            *self.services.values(),
+            *(self.fleet.processes.values() if self.fleet else []),
             *([self.nats] if self.nats else []),
         ]
 
@@ -173,9 +209,16 @@ class Supervisor:
             self.status = Status.STOPPING
         self._save_state()
         self.printer.event("stopping")
+        for task in self._background:
+            task.cancel()
+        if self._control is not None:
+            await self._control.cleanup()
         if self.gateway is not None:
             await self.gateway.stop()
-        await asyncio.gather(*(process.stop() for process in self.services.values()))
+        if self.fleet is not None:
+            await asyncio.gather(*(process.stop() for process in self.fleet.processes.values()))
+        if self.registry is not None:
+            await self.registry.close()
         if self.nats is not None:
             await self.nats.stop()
         if failed:
@@ -196,13 +239,16 @@ class Supervisor:
                 nats_health_url(HOST, self.plan.nats_monitor),
                 self.broker_url,
             )
-        for name, process in self.services.items():
-            records[name] = _record(
-                process,
-                self.plan.services[name],
-                health_url(self.plan, name),
-                _public_url(self.plan.gateway, name),
-            )
+        if self.fleet is not None:
+            for name, process in self.fleet.processes.items():
+                service = self.fleet.service_of[name]
+                records[name] = _record(
+                    process,
+                    self.fleet.port_of[name],
+                    self.fleet.health_url(name),
+                    _public_url(self.plan.gateway, service),
+                    service=service,
+                )
         if self.gateway is not None:
             gateway_url = url(self.plan.gateway)
             records[console.GATEWAY] = _record(
@@ -219,6 +265,7 @@ class Supervisor:
             error=self.error,
             broker_url=self.broker_url,
             bus_prefix=self.options.bus_prefix,
+            control_url=self.control_url,
         )
 
     def _save_state(self) -> None:
@@ -240,7 +287,9 @@ class Supervisor:
             self.console.print(f"  [bold]{'stop with':<12}[/] Ctrl-C")
 
 
-def _record(process: SupervisedProcess, port: int, health: str, public: str) -> ProcessRecord:
+def _record(
+    process: SupervisedProcess, port: int, health: str, public: str, service: str | None = None
+) -> ProcessRecord:
     return ProcessRecord(
         pid=process.pid,
         port=port,
@@ -248,7 +297,15 @@ def _record(process: SupervisedProcess, port: int, health: str, public: str) -> 
         url=public,
         restarts=process.restarts,
         started_at=process.create_time(),
+        service=service,
+        instance=process.name if service else None,
     )
+
+
+def _planned(plan: PortPlan) -> dict[str, list[Endpoint]]:
+    """Where each service's first instance listens: the gateway's endpoints until
+    the registry (or the fleet) says more."""
+    return {name: [Endpoint(HOST, port)] for name, port in plan.services.items()}
 
 
 def _public_url(gateway_port: int, service: str) -> str:

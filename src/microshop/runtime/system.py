@@ -28,6 +28,11 @@ class UpOptions:
     bus_prefix: str = DEFAULT_BUS_PREFIX
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     services: tuple[str, ...] = field(default_factory=lambda: tuple(APPS))
+    # Instances per service (`--replicas orders=2,catalog=2`); 1 where not named.
+    replicas: dict[str, int] = field(default_factory=dict)
+
+    def replicas_of(self, service: str) -> int:
+        return self.replicas.get(service, 1)
 
     @property
     def paths(self) -> RunPaths:
@@ -77,6 +82,7 @@ def build_gateway(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     edge_auth: bool = True,
+    eds_dir: Path | None = None,
 ) -> Gateway:
     return Gateway(
         port=plan.gateway,
@@ -85,4 +91,5 @@ def build_gateway(
         rate_limit=rate_limit,
         max_body_bytes=max_body_bytes,
         edge_auth=edge_auth,
+        eds_dir=eds_dir,
     )

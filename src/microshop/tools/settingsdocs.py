@@ -70,6 +70,22 @@ DESCRIPTIONS = {
         "The key /internal calls between services are signed with. "
         "Unset: `<data dir>/secrets/service-key`, made by the first service to start."
     ),
+    "MICROSHOP_REGISTRY_URL": (
+        "Where instances register and find each other: `nats://…` (a JetStream "
+        "key-value bucket), `consul://host:port` or `static:` (MICROSHOP_PEERS, for "
+        "Compose and Kubernetes DNS). Unset: the broker when it is NATS, else static."
+    ),
+    "MICROSHOP_INSTANCE_ID": (
+        "This instance's id in the registry; `microshop up` names them orders-1, "
+        "orders-2, … Unset: the service's name and a random suffix."
+    ),
+    "MICROSHOP_ADVERTISE_HOST": (
+        "The address other instances reach this one at. Unset: `serve --host`, or "
+        "the host name when it listens on every address (a container)."
+    ),
+    "MICROSHOP_ADVERTISE_PORT": (
+        "The port other instances reach this one at. Unset: `serve --port`."
+    ),
     "MICROSHOP_CRASH_AT": (
         "Fault injection, for tests: crash points (comma-separated) where the process "
         "kills itself (chassis/faults.py)."

@@ -7,7 +7,6 @@ other engines do (MariaDB would count only those it changed).
 """
 
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 import asyncmy
@@ -122,12 +121,7 @@ class _Writing:
         self.tx = MariaTransaction(self.db, self.conn)
         return self.tx
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         try:
             if exc_type is None:
                 await self.conn.commit()

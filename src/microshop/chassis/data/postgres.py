@@ -1,7 +1,6 @@
 """PostgreSQL through an asyncpg pool (prepared statements cached per connection)."""
 
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
 from typing import Any
 
 import asyncpg
@@ -106,12 +105,7 @@ class _Writing:
         self.tx = PostgresTransaction(self.db, self.conn)
         return self.tx
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         try:
             if exc_type is None:
                 try:

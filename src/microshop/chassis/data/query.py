@@ -7,14 +7,13 @@ each dialect, then only its text and parameter order are used.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import Column, Table, bindparam, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.expression import Executable
-
-Dialects = Literal["sqlite", "postgresql", "mysql"]
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import BindParameter, ClauseElement, Executable
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +43,7 @@ def _dialect(name: str) -> Dialect:
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-        return PGDialect_asyncpg()
+        return PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it unannotated
     if name == "mysql":
         from sqlalchemy.dialects.mysql.asyncmy import MySQLDialect_asyncmy
 
@@ -90,7 +89,11 @@ class Query:
         statement = self._build(dialect) if callable(self._build) else self._build
         if self.returns_id is not None and dialect == "postgresql":
             statement = statement.returning(self.returns_id)  # type: ignore[attr-defined]
-        compiled = statement.compile(dialect=dialect_of(dialect))
+        # Every statement here (select, insert, update, delete) is a ClauseElement
+        # too, and compiles to a SQLCompiler.
+        compiled = cast(
+            SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect_of(dialect))
+        )
         names = None if dialect == "sqlite" else tuple(compiled.positiontup or ())
         literals = {
             name: bind.effective_value
@@ -112,7 +115,7 @@ def insert_into(
     `on_duplicate="skip"` inserts nothing when a unique key already holds the row
     (`ON CONFLICT DO NOTHING`, MariaDB's `INSERT IGNORE`); the row count says which.
     """
-    values = {name: bindparam(name) for name in columns}
+    values: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in columns}
     key = table.c.id if returns_id else None
 
     def build(dialect: str) -> Executable:

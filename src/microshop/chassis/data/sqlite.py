@@ -19,7 +19,6 @@ import threading
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -139,12 +138,7 @@ class _Writing:
         self.tx = SqliteTransaction(self.db, self.db._writer)
         return self.tx
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         conn = self.db._writer
         try:
             if exc_type is None:

@@ -4,8 +4,9 @@ from functools import cache
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from microshop.chassis.data import Query, Row, insert_into, money
+from microshop.chassis.data import Query, insert_into, money
 from microshop.chassis.data.listing import Listing
+from microshop.chassis.data.records import row_reader
 from microshop.services.catalog.domain import MAX_SEARCH_WORDS, Product
 from microshop.services.catalog.models import product_terms, products
 
@@ -77,11 +78,4 @@ def _search(words: int) -> Query:
 SEARCH = {count: _search(count) for count in range(1, MAX_SEARCH_WORDS + 1)}
 
 
-def product_from(row: Row) -> Product:
-    return Product(
-        id=row["id"],
-        name=row["name"],
-        description=row["description"],
-        price=money(row["price"]),
-        stock=row["stock"],
-    )
+product_from = row_reader(Product, price=money)

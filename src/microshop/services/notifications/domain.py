@@ -9,6 +9,8 @@ from email.utils import format_datetime
 
 from microshop.contracts.events import OrderApproved, OrderCancelled, OrderCreated, OrderRejected
 
+OrderOutcome = OrderApproved | OrderRejected | OrderCancelled
+
 SENDER_ADDRESS = "no-reply@microshop.local"
 SENDER = f"microshop <{SENDER_ADDRESS}>"
 
@@ -63,24 +65,32 @@ class SentMessage:
     sent_at: datetime
 
 
-def order_confirmation(order: OrderCreated) -> Email:
-    total = Decimal(order.total).quantize(Decimal("0.01"))
+def _about_order(order: OrderCreated | OrderOutcome, subject: str, text: str) -> Email:
+    """An e-mail to the order's customer, keyed by the order and the fact (sent once)."""
     return Email(
         key=f"order-{order.id}-{order.TYPE}",
         to=order.user_email,
-        subject=f"Order #{order.id} confirmed",
-        body=(
-            f"Hello {order.user_name},\n\n"
-            f"thank you for your order #{order.id}:\n\n"
-            f"  {order.quantity} x {order.product_name} at {order.unit_price}\n"
-            f"  total: {total}\n\n"
-            f"We will let you know when it ships.\n\n-- microshop\n"
-        ),
+        subject=f"Order #{order.id} {subject}",
+        body=f"Hello {order.user_name},\n\n{text}-- microshop\n",
     )
 
 
-def order_outcome(order: OrderApproved | OrderRejected | OrderCancelled) -> Email:
-    total = Decimal(order.total).quantize(Decimal("0.01"))
+def _total(order: OrderCreated | OrderOutcome) -> Decimal:
+    return Decimal(order.total).quantize(Decimal("0.01"))
+
+
+def order_confirmation(order: OrderCreated) -> Email:
+    return _about_order(
+        order,
+        "confirmed",
+        f"thank you for your order #{order.id}:\n\n"
+        f"  {order.quantity} x {order.product_name} at {order.unit_price}\n"
+        f"  total: {_total(order)}\n\n"
+        f"We will let you know when it ships.\n\n",
+    )
+
+
+def order_outcome(order: OrderOutcome) -> Email:
     what = {
         OrderApproved.TYPE: ("approved", "is paid and on its way to the warehouse."),
         OrderRejected.TYPE: (
@@ -90,12 +100,8 @@ def order_outcome(order: OrderApproved | OrderRejected | OrderCancelled) -> Emai
         OrderCancelled.TYPE: ("cancelled", "is cancelled; any payment was refunded."),
     }[order.TYPE]
     reason = f"\nReason: {order.reason}\n" if order.reason else ""
-    return Email(
-        key=f"order-{order.id}-{order.TYPE}",
-        to=order.user_email,
-        subject=f"Order #{order.id} {what[0]}",
-        body=(
-            f"Hello {order.user_name},\n\nyour order #{order.id} (total {total}) {what[1]}\n"
-            f"{reason}\n-- microshop\n"
-        ),
+    return _about_order(
+        order,
+        what[0],
+        f"your order #{order.id} (total {_total(order)}) {what[1]}\n{reason}\n",
     )

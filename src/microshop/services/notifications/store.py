@@ -2,8 +2,9 @@
 
 from sqlalchemy import bindparam, select
 
-from microshop.chassis.data import Database, Query, Row, insert_into, timestamp
+from microshop.chassis.data import Database, Query, insert_into, timestamp
 from microshop.chassis.data.listing import Listing
+from microshop.chassis.data.records import row_reader
 from microshop.chassis.paging import Page
 from microshop.services.notifications.domain import SentMessage
 from microshop.services.notifications.models import sent_messages
@@ -16,17 +17,7 @@ RECORD_SENT = insert_into(
 LISTING = Listing(sent_messages, sent_messages.c.id.desc())
 
 
-def sent_message_from(row: Row) -> SentMessage:
-    return SentMessage(
-        id=row["id"],
-        key=row["key"],
-        event_id=row["event_id"],
-        recipient=row["recipient"],
-        subject=row["subject"],
-        transport=row["transport"],
-        location=row["location"],
-        sent_at=timestamp(row["sent_at"]),
-    )
+sent_message_from = row_reader(SentMessage, sent_at=timestamp)
 
 
 async def list_sent(db: Database, page: Page) -> list[SentMessage]:

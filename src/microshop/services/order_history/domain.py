@@ -88,28 +88,30 @@ class OrderViewNotFound(NotFound):
         super().__init__("Order not found")
 
 
-def fold_order_placed(view: OrderView, order: OrderCreated, at: datetime) -> OrderView:
-    view = replace(
+def _with_order(view: OrderView, order: OrderCreated | OrderOutcome, **more: Any) -> OrderView:
+    """What every order fact says: whose order it is and its total."""
+    return replace(
         view,
         user_id=order.user_id,
         user_name=order.user_name,
         user_email=order.user_email,
-        items=tuple(item.model_dump(mode="json") for item in order.items),
         total=order.total,
+        **more,
+    )
+
+
+def fold_order_placed(view: OrderView, order: OrderCreated, at: datetime) -> OrderView:
+    view = _with_order(
+        view,
+        order,
+        items=tuple(item.model_dump(mode="json") for item in order.items),
         placed_at=order.created_at,
     )
     return _touched(_with_status(view, order.status, at, reason=None), at)
 
 
 def fold_order_outcome(view: OrderView, order: OrderOutcome, at: datetime) -> OrderView:
-    view = replace(
-        view,
-        user_id=order.user_id,
-        user_name=order.user_name,
-        user_email=order.user_email,
-        total=order.total,
-    )
-    return _touched(_with_status(view, order.status, at, order.reason), at)
+    return _touched(_with_status(_with_order(view, order), order.status, at, order.reason), at)
 
 
 def fold_payment(view: OrderView, payment: PaymentFact, at: datetime) -> OrderView:

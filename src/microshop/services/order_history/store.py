@@ -5,8 +5,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from microshop.chassis.data import Database, Query, Row, Transaction, insert_into
+from microshop.chassis.data import Database, Query, Transaction, insert_into
 from microshop.chassis.data.listing import Listing
+from microshop.chassis.data.records import fetch_record, row_reader
 from microshop.chassis.data.values import optional_money, optional_timestamp
 from microshop.chassis.paging import Page
 from microshop.services.order_history.domain import OrderView
@@ -29,25 +30,16 @@ CHANGE_VIEW = Query(
 LISTING = Listing(order_views, order_views.c.order_id.desc(), filters=("user_id",))
 
 
-def view_from(row: Row) -> OrderView:
-    return OrderView(
-        order_id=row["order_id"],
-        user_id=row["user_id"],
-        user_name=row["user_name"],
-        user_email=row["user_email"],
-        items=tuple(json.loads(row["items"])),
-        total=optional_money(row["total"]),
-        status=row["status"],
-        status_at=optional_timestamp(row["status_at"]),
-        reason=row["reason"],
-        payment_status=row["payment_status"],
-        payment_at=optional_timestamp(row["payment_at"]),
-        shipment_status=row["shipment_status"],
-        shipment_at=optional_timestamp(row["shipment_at"]),
-        tracking_number=row["tracking_number"],
-        placed_at=optional_timestamp(row["placed_at"]),
-        updated_at=optional_timestamp(row["updated_at"]),
-    )
+_TIMES = dict.fromkeys(
+    ("status_at", "payment_at", "shipment_at", "placed_at", "updated_at"), optional_timestamp
+)
+
+
+def _items(text: str) -> tuple[dict[str, Any], ...]:
+    return tuple(json.loads(text))
+
+
+view_from = row_reader(OrderView, items=_items, total=optional_money, **_TIMES)
 
 
 def _columns_of(view: OrderView) -> dict[str, Any]:
@@ -57,8 +49,7 @@ def _columns_of(view: OrderView) -> dict[str, Any]:
 
 
 async def find_view(db: Database, order_id: int) -> OrderView | None:
-    row = await db.fetch_one(VIEW, order_id=order_id)
-    return None if row is None else view_from(row)
+    return await fetch_record(db, VIEW, view_from, order_id=order_id)
 
 
 async def list_views(db: Database, page: Page, user_id: int | None) -> list[OrderView]:
@@ -67,8 +58,7 @@ async def list_views(db: Database, page: Page, user_id: int | None) -> list[Orde
 
 
 async def lock_view(tx: Transaction, order_id: int) -> OrderView | None:
-    row = await tx.fetch_one(LOCKED_VIEW, order_id=order_id)
-    return None if row is None else view_from(row)
+    return await fetch_record(tx, LOCKED_VIEW, view_from, order_id=order_id)
 
 
 async def add_view(tx: Transaction, view: OrderView) -> None:

@@ -293,13 +293,7 @@ class SagaStore:
         driver needs, in one transaction; None if someone else holds it."""
         now = utc_now()
         async with self.db.transaction() as tx:
-            taken = await tx.execute(
-                TAKE_LEASE,
-                order_id=order_id,
-                owner=self.owner,
-                now=now,
-                lease_until=now + self.lease,
-            )
+            taken = await self._take_lease(tx, order_id, now)
             if not taken:
                 return None
             saga = await tx.fetch_one(SAGA, order_id=order_id)
@@ -326,14 +320,13 @@ class SagaStore:
     async def take_lease(self, order_id: int) -> bool:
         now = utc_now()
         async with self.db.transaction() as tx:
-            taken = await tx.execute(
-                TAKE_LEASE,
-                order_id=order_id,
-                owner=self.owner,
-                now=now,
-                lease_until=now + self.lease,
-            )
+            taken = await self._take_lease(tx, order_id, now)
         return bool(taken)
+
+    async def _take_lease(self, tx: Transaction, order_id: int, now: datetime) -> int:
+        return await tx.execute(
+            TAKE_LEASE, order_id=order_id, owner=self.owner, now=now, lease_until=now + self.lease
+        )
 
     async def release_lease(self, order_id: int) -> None:
         with contextlib.suppress(Exception):

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 
 from microshop.chassis.data import Query, Row, insert_into, money, timestamp
 from microshop.chassis.data.listing import Listing
+from microshop.chassis.data.records import row_reader
 from microshop.chassis.paging import MAX_PAGE
 from microshop.services.orders.domain import Customer, Order, OrderLine, OrderStatus
 from microshop.services.orders.models import order_lines, orders, saga_steps, sagas
@@ -68,13 +69,7 @@ def ids_params(order_ids: Sequence[int]) -> dict[str, int]:
     return {f"o{i}": order_id for i, order_id in enumerate(order_ids)}
 
 
-def line_from(row: Row) -> OrderLine:
-    return OrderLine(
-        product_id=row["product_id"],
-        product_name=row["product_name"],
-        unit_price=money(row["unit_price"]),
-        quantity=row["quantity"],
-    )
+line_from = row_reader(OrderLine, unit_price=money)
 
 
 def order_from(row: Row, lines: Sequence[OrderLine]) -> Order:

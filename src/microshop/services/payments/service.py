@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from microshop.chassis.auth import Principal
 from microshop.chassis.data import Database, Transaction, utc_now
+from microshop.chassis.data.records import fetch_record
 from microshop.chassis.outbox import record_event
 from microshop.chassis.paging import Page
 from microshop.contracts.errors import IdempotencyKeyReused
@@ -163,13 +164,11 @@ async def list_payments(
 
 
 async def _by_id(source: Database | Transaction, payment_id: int) -> Payment | None:
-    row = await source.fetch_one(store.BY_ID, id=payment_id)
-    return None if row is None else store.payment_from(row)
+    return await fetch_record(source, store.BY_ID, store.payment_from, id=payment_id)
 
 
 async def _by_key(source: Database | Transaction, key: str) -> Payment | None:
-    row = await source.fetch_one(store.BY_KEY, key=key)
-    return None if row is None else store.payment_from(row)
+    return await fetch_record(source, store.BY_KEY, store.payment_from, key=key)
 
 
 _FACTS = {

@@ -2,8 +2,9 @@
 
 from sqlalchemy import bindparam, select, update
 
-from microshop.chassis.data import Query, Row, insert_into, money, timestamp
+from microshop.chassis.data import Query, insert_into, money, timestamp
 from microshop.chassis.data.listing import Listing
+from microshop.chassis.data.records import row_reader
 from microshop.chassis.data.values import optional_timestamp
 from microshop.services.payments.domain import Payment, PaymentStatus
 from microshop.services.payments.models import order_charges, payments
@@ -42,16 +43,10 @@ MARK_REFUNDED = Query(
 LISTING = Listing(payments, payments.c.id, filters=("user_id", "order_id"))
 
 
-def payment_from(row: Row) -> Payment:
-    return Payment(
-        id=row["id"],
-        idempotency_key=row["idempotency_key"],
-        order_id=row["order_id"],
-        user_id=row["user_id"],
-        amount=money(row["amount"]),
-        status=PaymentStatus(row["status"]),
-        reason=row["reason"],
-        card_last4=row["card_last4"],
-        created_at=timestamp(row["created_at"]),
-        refunded_at=optional_timestamp(row["refunded_at"]),
-    )
+payment_from = row_reader(
+    Payment,
+    amount=money,
+    status=PaymentStatus,
+    created_at=timestamp,
+    refunded_at=optional_timestamp,
+)

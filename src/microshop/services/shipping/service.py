@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 from microshop.chassis.auth import Principal
 from microshop.chassis.data import Database, Transaction, utc_now
+from microshop.chassis.data.records import fetch_record
 from microshop.chassis.outbox import record_event
 from microshop.chassis.paging import Page
 from microshop.contracts.events import ShipmentAdvanced, ShipmentCancelled, ShipmentCreated
@@ -167,13 +168,11 @@ async def shipment_of_order(db: Database, order_id: int) -> Shipment:
 
 
 async def _by_id(source: Database | Transaction, shipment_id: int) -> Shipment | None:
-    row = await source.fetch_one(store.BY_ID, id=shipment_id)
-    return None if row is None else store.shipment_from(row)
+    return await fetch_record(source, store.BY_ID, store.shipment_from, id=shipment_id)
 
 
 async def _by_order(source: Database | Transaction, order_id: int) -> Shipment | None:
-    row = await source.fetch_one(store.BY_ORDER, order_id=order_id)
-    return None if row is None else store.shipment_from(row)
+    return await fetch_record(source, store.BY_ORDER, store.shipment_from, order_id=order_id)
 
 
 def _fact(

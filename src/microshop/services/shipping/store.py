@@ -2,8 +2,9 @@
 
 from sqlalchemy import bindparam, select, update
 
-from microshop.chassis.data import Query, Row, insert_into, timestamp
+from microshop.chassis.data import Query, insert_into, timestamp
 from microshop.chassis.data.listing import Listing
+from microshop.chassis.data.records import row_reader
 from microshop.services.shipping.domain import Shipment, ShipmentStatus
 from microshop.services.shipping.models import shipments
 
@@ -43,14 +44,6 @@ ADVANCE = Query(
 LISTING = Listing(shipments, shipments.c.id, filters=("user_id", "order_id"))
 
 
-def shipment_from(row: Row) -> Shipment:
-    return Shipment(
-        id=row["id"],
-        order_id=row["order_id"],
-        user_id=row["user_id"],
-        address=row["address"],
-        tracking_number=row["tracking_number"],
-        status=ShipmentStatus(row["status"]),
-        created_at=timestamp(row["created_at"]),
-        updated_at=timestamp(row["updated_at"]),
-    )
+shipment_from = row_reader(
+    Shipment, status=ShipmentStatus, created_at=timestamp, updated_at=timestamp
+)

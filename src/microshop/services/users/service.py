@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from microshop.chassis.auth import AUDIENCE, ISSUER
 from microshop.chassis.data import Database, UniqueViolation
+from microshop.chassis.data.records import fetch_record
 from microshop.chassis.outbox import record_event
 from microshop.chassis.paging import Page
 from microshop.contracts.errors import Unauthorized
@@ -117,5 +118,4 @@ async def ensure_admin(
 
 
 async def _user_by_email(db: Database, email: str) -> User | None:
-    row = await db.fetch_one(store.BY_EMAIL, email=email)
-    return None if row is None else store.user_from(row)
+    return await fetch_record(db, store.BY_EMAIL, store.user_from, email=email)

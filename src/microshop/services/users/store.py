@@ -2,8 +2,9 @@
 
 from sqlalchemy import bindparam, select, update
 
-from microshop.chassis.data import Query, Row, insert_into
+from microshop.chassis.data import Query, insert_into
 from microshop.chassis.data.listing import Listing
+from microshop.chassis.data.records import row_reader
 from microshop.services.users.domain import User
 from microshop.services.users.models import users
 
@@ -20,11 +21,4 @@ NEW_PASSWORD_HASH = Query(
 LISTING = Listing(users, users.c.id)
 
 
-def user_from(row: Row) -> User:
-    return User(
-        id=row["id"],
-        name=row["name"],
-        email=row["email"],
-        role=row["role"],
-        password_hash=row["password_hash"],
-    )
+user_from = row_reader(User)

@@ -3,13 +3,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
 
 from microshop.runtime.processes import ProcessSpec, SupervisedProcess
 from microshop.runtime.restart_policy import MAX_FAILURES_BEFORE_READY
+from tests.support.waiting import eventually, wait_until
 
 SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
 
@@ -31,15 +31,6 @@ def gone(pid: int) -> bool:
         return True
 
 
-async def wait_for(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError("condition not met")
-
-
 async def test_a_killed_process_is_restarted_with_a_new_pid() -> None:
     events: list[str] = []
     process = supervised(SLEEPER, events)
@@ -48,7 +39,7 @@ async def test_a_killed_process_is_restarted_with_a_new_pid() -> None:
     first = process.pid
     assert first is not None
     os.kill(first, signal.SIGKILL)
-    await wait_for(lambda: process.pid not in (None, first))
+    await eventually(lambda: process.pid not in (None, first), timeout=10)
     assert process.restarts == 1
     assert any("exited with code -9; restarting in 0.5 s" in e for e in events)
     second = process.pid
@@ -81,7 +72,7 @@ async def test_stopping_kills_a_process_that_ignores_sigterm() -> None:
         lambda _event: None,
     )
     await process.start()
-    await wait_for(lambda: lines == ["ready"])
+    await eventually(lambda: lines == ["ready"], timeout=10)
     pid = process.pid
     assert pid is not None
     await process.stop(timeout=0.5)
@@ -107,7 +98,4 @@ def test_children_die_with_a_supervisor_killed_without_warning() -> None:
     supervisor.kill()
     supervisor.wait()
     supervisor.stdout.close()
-    deadline = time.monotonic() + 10
-    while not gone(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert gone(child)
+    wait_until(lambda: gone(child), timeout=10, message="the child outlived its supervisor")

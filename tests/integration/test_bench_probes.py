@@ -4,13 +4,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from microshop.bench.probes import generator_cpu_s
 from microshop.bench.process_cpu import ProcessWatch, PsutilTable, assign_names
+from tests.support.waiting import wait_until
 
 PARENT_OF_A_SLEEPER = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); time.sleep(30)"
 BUSY_CHILD = "sum(i * i for i in range(3_000_000))"
@@ -33,13 +33,13 @@ def test_a_named_process_counts_its_children_too(
     parent_with_child: subprocess.Popen[bytes],
 ) -> None:
     table = PsutilTable()
-    named: dict[int, str] = {}
-    for _ in range(100):  # the child needs a moment to start
+
+    def parent_and_child() -> dict[int, str]:
         named = assign_names({parent_with_child.pid: "service"}, table.parents())
-        if len(named) == 2:
-            break
-        time.sleep(0.05)
-    assert len(named) == 2 and set(named.values()) == {"service"}
+        return named if len(named) == 2 else {}
+
+    named = wait_until(parent_and_child, timeout=5, message="the child never started")
+    assert set(named.values()) == {"service"}
     watch = ProcessWatch(lambda: {parent_with_child.pid: "service"})
     memory = watch.memory()
     assert memory.processes == 2

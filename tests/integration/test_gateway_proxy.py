@@ -3,7 +3,6 @@
 import json
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +14,7 @@ from microshop.gateway.envoy_config import Endpoint, Gateway, render_envoy_confi
 from microshop.gateway.ratelimit import RateLimit
 from microshop.runtime.envoy import envoy_argv
 from tests.support.asgi import free_port
+from tests.support.waiting import wait_until
 
 MAX_BODY = 64 * 1024
 
@@ -53,17 +53,16 @@ def echo_port() -> Iterator[int]:
 def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     import urllib.request
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"envoy exited: {process.stderr.read() if process.stderr else ''}")
         try:
             with urllib.request.urlopen(url, timeout=1) as reply:
-                if reply.status == 200:
-                    return
+                return bool(reply.status == 200)
         except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
+            return False
+
+    wait_until(answers, timeout, interval=0.1, message=f"{url} did not answer")
 
 
 @pytest.fixture(scope="module")
