@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from microshop.bench.console import cpu_table
-from microshop.bench.process_cpu import ProcessWatch, Reading, assign_names
+from microshop.bench.process_cpu import PAGE, ProcessWatch, Reading, assign_names
 from microshop.bench.report import MemoryReport, cpu_report, process_rows
 from tests.unit.test_bench_compare import result
 
@@ -33,6 +33,16 @@ class FakeTable:
 
     def pss_bytes(self, pid: int) -> int | None:
         return self.processes[pid][2] // 2 if pid in self.processes else None
+
+    def frames(self, pid: int) -> set[int] | None:
+        """Half of each one's pages are the same 5 MiB every process shares (a fork's
+        libraries), the rest its own."""
+        if pid not in self.processes:
+            return None
+        pages = self.processes[pid][2] // PAGE
+        shared = set(range(min(pages // 2, 5 * MIB // PAGE)))
+        own = {pid * 10**6 + n for n in range(pages - len(shared))}
+        return shared | own
 
     def use(self, pid: int, cpu_s: float) -> None:
         parent, used, rss, started_at = self.processes[pid]
@@ -109,6 +119,13 @@ def test_memory_sums_rss_and_pss_over_the_named_processes() -> None:
     assert memory.processes == 6
     assert memory.rss_bytes == 295 * MIB
     assert memory.pss_bytes == memory.rss_bytes // 2
+
+
+def test_the_whole_system_holds_each_shared_page_once() -> None:
+    memory = ProcessWatch(lambda: ROOTS, microshop_like()).memory()
+    # The stray child shares 2.5 MiB of its 5, the other five 5 MiB each: every shared
+    # page is held once.
+    assert memory.resident_bytes == memory.rss_bytes - (2.5 + 4 * 5) * MIB
 
 
 def test_the_cpu_table_has_a_row_per_process_the_total_and_the_rest() -> None:

@@ -71,7 +71,8 @@ def test_a_rate_limit_that_does_not_parse_is_refused_when_it_is_used(
 
 def _environment_reads(tree: ast.AST) -> list[str]:
     """`os.environ` and `os.getenv` uses other than copying the whole environment for a
-    child process (`dict(os.environ)`, `{**os.environ, ...}`), and typer's `envvar=`."""
+    child process (`dict(os.environ)`, `{**os.environ, ...}`) or replacing it with the
+    one a child is given (`os.environ.clear()`, `.update(...)`), and typer's `envvar=`."""
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     reads = []
     for node in ast.walk(tree):
@@ -87,6 +88,7 @@ def _environment_reads(tree: ast.AST) -> list[str]:
         if isinstance(parent, ast.Attribute) and isinstance(call, ast.Call):
             first = call.args[0] if call.args else None
             copied = isinstance(first, ast.Constant) and first.value in CHILD_ENVIRONMENT
+            copied = copied or parent.attr in ("clear", "update")
         if not copied:
             reads.append(f"line {node.lineno}: {ast.unparse(parent)}")
     return reads

@@ -143,8 +143,15 @@ def notes(result: BenchResult) -> list[str]:
             if memory.pss_mib_at_rest and memory.pss_mib_under_load
             else ""
         )
+        held = (
+            f"  memory held by the whole system (each page once): "
+            f"{memory.resident_mib_at_rest:,.0f} MiB at rest, "
+            f"{memory.resident_mib_under_load:,.0f} under load; "
+            if memory.resident_mib_at_rest and memory.resident_mib_under_load
+            else "  memory: "
+        )
         lines.append(
-            f"  memory: RSS {memory.rss_mib_at_rest:,.0f} MiB at rest, "
+            f"{held}summed RSS {memory.rss_mib_at_rest:,.0f} MiB at rest, "
             f"{memory.rss_mib_under_load:,.0f} MiB under load{proportional} "
             f"({memory.processes} processes)"
         )

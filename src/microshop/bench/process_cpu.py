@@ -12,6 +12,7 @@ loop that, with the aiohttp engine, also times the requests.
 """
 
 import asyncio
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,13 @@ from typing import Protocol
 import psutil
 
 MIB = 1024 * 1024
+PAGE = 4096
+# /proc/<pid>/pagemap: one 64-bit entry per page; bit 63 "present", bits 0-54 the
+# physical frame (zero unless the reader has CAP_SYS_ADMIN).
+_PRESENT = 1 << 63
+_FRAME = (1 << 55) - 1
+# Above any user address: the vsyscall page, which pagemap does not describe.
+_KERNEL_SPACE = 0xFFFF800000000000
 # Deeper than any real tree; stops a walk on a (racy) cycle of parents.
 MAX_DEPTH = 64
 
@@ -39,6 +47,8 @@ class ProcessTable(Protocol):
     def read(self, pid: int) -> Reading | None: ...  # None: gone
 
     def pss_bytes(self, pid: int) -> int | None: ...
+
+    def frames(self, pid: int) -> set[int] | None: ...  # resident physical pages
 
 
 class PsutilTable:
@@ -65,6 +75,27 @@ class PsutilTable:
             return int(psutil.Process(pid).memory_full_info().pss)
         except (psutil.Error, AttributeError):
             return None
+
+    def frames(self, pid: int) -> set[int] | None:
+        """The physical pages `pid` has resident; None where the frames cannot be
+        read (not root: the kernel shows them as zero)."""
+        found: set[int] = set()
+        try:
+            with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pages:
+                for line in maps:
+                    start, end = (int(x, 16) for x in line.split(maxsplit=1)[0].split("-"))
+                    if start >= _KERNEL_SPACE:
+                        continue
+                    pages.seek(start // PAGE * 8)
+                    entries = pages.read((end - start) // PAGE * 8)
+                    found.update(
+                        entry & _FRAME
+                        for (entry,) in struct.iter_unpack("Q", entries)
+                        if entry & _PRESENT
+                    )
+        except OSError:
+            return None
+        return None if found == {0} else found
 
 
 def assign_names(roots: dict[int, str], parents: dict[int, int]) -> dict[int, str]:
@@ -95,6 +126,9 @@ class Memory:
     rss_bytes: int
     pss_bytes: int
     processes: int
+    # Every physical page any of them has resident, each counted once: what the
+    # whole system holds (None: the frames could not be read).
+    resident_bytes: int | None = None
 
 
 class ProcessWatch:
@@ -124,12 +158,21 @@ class ProcessWatch:
         self._names = assign_names(roots, self._table.parents())
 
     def memory(self) -> Memory:
-        """Summed RSS and PSS of every process right now (PSS costs: not in the window)."""
+        """Summed RSS and PSS of every process right now, and the pages they hold
+        between them (these cost: never in the measured window)."""
         self._discover()
         readings = [self._table.read(pid) for pid in self._names]
         rss = sum(reading.rss_bytes for reading in readings if reading)
         pss = sum(self._table.pss_bytes(pid) or 0 for pid in self._names)
-        return Memory(rss, pss, sum(1 for reading in readings if reading))
+        frames: set[int] | None = set()
+        for pid in self._names:
+            held = self._table.frames(pid)
+            if held is None:
+                frames = None
+                break
+            frames |= held
+        resident = None if frames is None else len(frames) * PAGE
+        return Memory(rss, pss, sum(1 for reading in readings if reading), resident)
 
     def begin(self) -> None:
         self._window_start = time.time()

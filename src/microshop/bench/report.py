@@ -59,15 +59,20 @@ class CpuReport:
 
 @dataclass(frozen=True)
 class MemoryReport:
-    """Summed resident memory of every process of the system: RSS counts a page shared
-    by several processes in each of them; PSS (Linux) shares it out, so it sums to what
-    the system really holds. Under load: RSS at its peak, PSS at the end of the load."""
+    """Resident memory of every process of the system. Summed RSS counts a page shared
+    by several processes in each of them (the forked services share most of theirs);
+    PSS (Linux) shares each page out among all its users, also those outside the
+    system; `resident` counts every page the system's processes hold once: what the
+    whole system takes (None without root, which reading page frames needs). Under
+    load: RSS at its peak, PSS and resident at the end of the load."""
 
     rss_mib_at_rest: float
     rss_mib_under_load: float
     processes: int
     pss_mib_at_rest: float | None = None
     pss_mib_under_load: float | None = None
+    resident_mib_at_rest: float | None = None
+    resident_mib_under_load: float | None = None
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,13 @@ def _memory_report(watch: ProcessWatch, at_rest: Memory, after: Memory) -> Memor
         watch.processes,
         round(at_rest.pss_bytes / MIB, 1) or None,
         round(after.pss_bytes / MIB, 1) or None,
+        _mib(at_rest.resident_bytes),
+        _mib(after.resident_bytes),
     )
+
+
+def _mib(size: int | None) -> float | None:
+    return None if size is None else round(size / MIB, 1)
 
 
 async def _saga_report(

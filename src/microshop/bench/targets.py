@@ -95,14 +95,31 @@ def up_row(comparison: Comparison) -> TargetRow:
 
 
 def memory_row(comparison: Comparison) -> TargetRow:
-    text = f"whole-system RSS at rest and under load <= {RSS_MIB:g} MiB"
+    """The memory the whole system holds, each resident page once (the forked
+    services share their libraries' pages); summed RSS, which counts a shared page
+    in every process, where the pages could not be read (not root)."""
+    text = f"whole-system resident memory at rest and under load <= {RSS_MIB:g} MiB"
     memories = [r.memory for r in comparison.microshop.values() if r.memory]
     if not memories:
         return TargetRow(text, NOT_MEASURED, None)
-    at_rest = max(m.rss_mib_at_rest for m in memories)
-    under_load = max(m.rss_mib_under_load for m in memories)
+    summed_rss = max(max(m.rss_mib_at_rest, m.rss_mib_under_load) for m in memories)
     pss = max((m.pss_mib_under_load or 0 for m in memories), default=0)
-    measured = f"{at_rest:,.0f} MiB at rest, {under_load:,.0f} under load (PSS {pss:,.0f})"
+    held = [
+        (m.resident_mib_at_rest, m.resident_mib_under_load)
+        for m in memories
+        if m.resident_mib_at_rest is not None and m.resident_mib_under_load is not None
+    ]
+    if held:
+        at_rest, under_load = max(r for r, _ in held), max(u for _, u in held)
+        what = "each page once"
+    else:
+        at_rest = max(m.rss_mib_at_rest for m in memories)
+        under_load = max(m.rss_mib_under_load for m in memories)
+        what = "summed RSS: run as root to count each page once"
+    measured = (
+        f"{at_rest:,.0f} MiB at rest, {under_load:,.0f} under load ({what}; "
+        f"summed RSS {summed_rss:,.0f}, PSS {pss:,.0f})"
+    )
     return TargetRow(text, measured, max(at_rest, under_load) <= RSS_MIB)
 
 

@@ -1,5 +1,5 @@
-"""The one way a service calls another: discovery, a pooled aiohttp session, a
-timeout on every call (3 s by default, as in the chapter), bounded retries with
+"""The one way a service calls another: discovery, pooled keep-alive connections
+(http_pool.py), a timeout on every call (3 s by default, as in the chapter), bounded retries with
 jittered backoff for idempotent calls only (GET, or a request that carries an
 Idempotency-Key), a circuit breaker per downstream, and a per-downstream
 connection limit (bulkhead: a saturated peer makes callers wait at most the
@@ -20,13 +20,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import orjson
 import structlog
 
 from microshop.chassis.backoff import backoff
 from microshop.chassis.breaker import CircuitBreaker
 from microshop.chassis.discovery import Discovery
+from microshop.chassis.http_pool import HttpPool, NeverArrived, RequestFailed
 from microshop.chassis.service_auth import HEADER, ServiceCredential
 from microshop.contracts.errors import Unavailable
 
@@ -43,7 +43,7 @@ class Reply:
         return 200 <= self.status < 300
 
 
-# Below uvicorn's keep-alive timeout (5 s): see ServiceClient._http.
+# Below uvicorn's keep-alive timeout (5 s): see HttpPool.
 IDLE_CONNECTION_SECONDS = 4.0
 
 
@@ -81,9 +81,8 @@ class ServiceClient:
         # Every call carries this service's credential: /internal routes require it.
         self.credential = credential
         self.policy = policy or Resilience()
-        self.timeout = aiohttp.ClientTimeout(total=self.policy.timeout)
         self.breakers: dict[str, CircuitBreaker] = {}
-        self._session: aiohttp.ClientSession | None = None
+        self._pool = HttpPool(self.policy.per_peer_connections, IDLE_CONNECTION_SECONDS)
         # Per instance (base URL): calls in flight, failures in a row, ejected until.
         self._outstanding: dict[str, int] = defaultdict(int)
         self._failures: dict[str, int] = defaultdict(int)
@@ -119,22 +118,6 @@ class ServiceClient:
             )
         return self.breakers[service]
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=0,
-                    limit_per_host=self.policy.per_peer_connections,
-                    ttl_dns_cache=300,
-                    # uvicorn closes an idle keep-alive connection after 5 s; reusing
-                    # one it is closing gets "connection reset", so drop ours first.
-                    keepalive_timeout=IDLE_CONNECTION_SECONDS,
-                ),
-                timeout=self.timeout,
-                json_serialize=lambda obj: orjson.dumps(obj).decode(),
-            )
-        return self._session
-
     async def request(
         self,
         method: str,
@@ -169,7 +152,7 @@ class ServiceClient:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise _PeerFailed
-                reply = await self._once(method, url + path, json, all_headers, service, remaining)
+                reply = await self._once(method, url, path, json, all_headers, service, remaining)
             except _PeerFailed as failure:
                 self._record(url, failed=True)
                 if (
@@ -193,30 +176,29 @@ class ServiceClient:
     async def _once(
         self,
         method: str,
-        url: str,
+        instance: str,
+        path: str,
         json: Any,
         headers: dict[str, str],
         service: str,
         timeout: float,
     ) -> Reply:
-        instance = "/".join(url.split("/", 3)[:3])  # scheme://host:port
         self._outstanding[instance] += 1
         try:
-            async with self._http().request(
-                method,
-                url,
-                data=None if json is None else orjson.dumps(json),
-                headers={**headers, "Content-Type": "application/json"}
-                if json is not None
-                else headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
-            ) as resp:
-                raw = await resp.read()
-                status = resp.status
-        except aiohttp.ClientConnectorError as exc:
-            log.warning("peer unreachable", peer=service, instance=instance, error=repr(exc))
+            async with asyncio.timeout(timeout):
+                status, raw = await self._pool.request(
+                    instance,
+                    method,
+                    path,
+                    None if json is None else orjson.dumps(json),
+                    {**headers, "Content-Type": "application/json"}
+                    if json is not None
+                    else headers,
+                )
+        except NeverArrived as exc:
+            log.warning("peer unreachable", peer=service, instance=instance, error=str(exc))
             raise _NeverArrived from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (RequestFailed, TimeoutError) as exc:
             log.warning("peer call failed", peer=service, instance=instance, error=repr(exc))
             raise _PeerFailed from exc
         finally:
@@ -224,7 +206,11 @@ class ServiceClient:
         if status >= 500:
             log.warning("peer answered an error", peer=service, instance=instance, status=status)
             raise _PeerFailed
-        return Reply(status, orjson.loads(raw) if raw else None)
+        try:
+            return Reply(status, orjson.loads(raw) if raw else None)
+        except orjson.JSONDecodeError as exc:
+            log.warning("peer answered no JSON", peer=service, instance=instance, status=status)
+            raise _PeerFailed from exc
 
     async def get(self, service: str, path: str, **kwargs: Any) -> Reply:
         return await self.request("GET", service, path, **kwargs)
@@ -233,6 +219,4 @@ class ServiceClient:
         return await self.request("POST", service, path, **kwargs)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._pool.close()

@@ -15,8 +15,18 @@ def url(port: int, path: str = "") -> str:
     return f"http://{HOST}:{port}{path}"
 
 
+# How a service process is run: this program, then the command.
+PROGRAM = [sys.executable, "-m", "microshop"]
+
+
 def service_argv(name: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "microshop", "serve", name, "--port", str(port), "--host", HOST]
+    return [*PROGRAM, "serve", name, "--port", str(port), "--host", HOST]
+
+
+def command_of(argv: list[str]) -> list[str]:
+    """The `microshop` command in a service's argv (what the zygote runs)."""
+    assert argv[: len(PROGRAM)] == PROGRAM, argv
+    return argv[len(PROGRAM) :]
 
 
 def inherited_env() -> dict[str, str]:

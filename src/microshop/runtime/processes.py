@@ -15,8 +15,9 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import psutil
 
@@ -37,6 +38,23 @@ class ProcessSpec:
     env: dict[str, str]
 
 
+class Child(Protocol):
+    """What is used of a child process: asyncio's, or one forked by the zygote."""
+
+    pid: int
+    returncode: int | None
+    stdout: asyncio.StreamReader | None
+    stderr: asyncio.StreamReader | None
+
+    async def wait(self) -> int: ...
+    def kill(self) -> None: ...
+    def terminate(self) -> None: ...
+
+
+# Starts the spec's process some other way than exec (the zygote's fork).
+Launcher = Callable[[ProcessSpec], Awaitable[Child]]
+
+
 def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
     """A preexec_fn asking Linux to SIGTERM the child when its parent dies, so even
     a SIGKILLed supervisor leaves no orphans behind."""
@@ -53,12 +71,19 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
 
 
 class SupervisedProcess:
-    def __init__(self, spec: ProcessSpec, output: OutputSink, events: EventSink) -> None:
+    def __init__(
+        self,
+        spec: ProcessSpec,
+        output: OutputSink,
+        events: EventSink,
+        launcher: Launcher | None = None,
+    ) -> None:
         self.spec = spec
+        self.launcher = launcher
         self.name = spec.name
         self._output = output
         self._events = events
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: Child | None = None
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
         self.restart_policy = RestartPolicy()
@@ -88,7 +113,15 @@ class SupervisedProcess:
         self._runner = asyncio.create_task(self._supervise(), name=f"supervise-{self.name}")
 
     async def _spawn(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
+        if self.launcher is not None:
+            self._process = await self.launcher(self.spec)
+        else:
+            self._process = await self._exec()
+        self.started_at = time.monotonic()
+        self.on_change()
+
+    async def _exec(self) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
             *self.spec.argv,
             env=self.spec.env,
             stdin=asyncio.subprocess.DEVNULL,
@@ -100,8 +133,6 @@ class SupervisedProcess:
             start_new_session=True,
             preexec_fn=_die_with_parent(os.getpid()),
         )
-        self.started_at = time.monotonic()
-        self.on_change()
 
     async def _supervise(self) -> None:
         while True:

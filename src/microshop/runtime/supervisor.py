@@ -23,15 +23,16 @@ from microshop.chassis.service_auth import ServiceCredential, operator_credentia
 from microshop.gateway.envoy_config import Endpoint, render_envoy_config
 from microshop.gateway.routes import public_prefix
 from microshop.runtime import console
-from microshop.runtime.children import inherited_env, service_env, url
+from microshop.runtime.children import command_of, inherited_env, service_env, url
 from microshop.runtime.control_api import control_app
 from microshop.runtime.edge import EdgeFeed
 from microshop.runtime.envoy import envoy_argv, write_config
 from microshop.runtime.errors import StartupError
 from microshop.runtime.fleet import Fleet
+from microshop.runtime.forked import ZygoteClient
 from microshop.runtime.nats import NATS, nats_argv, nats_health_url
 from microshop.runtime.ports import HOST, PortPlan
-from microshop.runtime.processes import ProcessSpec, SupervisedProcess
+from microshop.runtime.processes import Child, ProcessSpec, SupervisedProcess
 from microshop.runtime.readiness import BINARY_TIMEOUT, await_ready, first_failure_stops_all
 from microshop.runtime.replicas import free_port
 from microshop.runtime.settings import RuntimeSettings
@@ -62,6 +63,7 @@ class Supervisor:
         self.fleet: Fleet | None = None
         self.gateway: SupervisedProcess | None = None
         self.nats: SupervisedProcess | None = None
+        self.zygote: ZygoteClient | None = None
         self.feed: EdgeFeed | None = None
         self.registry: Registry | None = None
         self.control_url: str | None = None
@@ -100,6 +102,9 @@ class Supervisor:
         is up. On two cores, starting one by one left a core idle."""
         async with aiohttp.ClientSession() as session:
             waits = []
+            if self.settings.preload:
+                # First: it imports while NATS starts, and every service forks from it.
+                self.zygote = await ZygoteClient.start(inherited_env())
             if self.options.embedded_nats:
                 waits.append(await self._start_nats(session))
             broker = console.without_password(self.broker_url)
@@ -113,7 +118,9 @@ class Supervisor:
                 broker_url=self.broker_url,
                 bus_prefix=self.options.bus_prefix,
             )
-            self.fleet = Fleet(self.plan, env, self._supervise, self._operator(), self._changed)
+            self.fleet = Fleet(
+                self.plan, env, self._supervise_service, self._operator(), self._changed
+            )
             for name in self.options.services:
                 for _ in range(self.options.replicas_of(name)):
                     self.fleet.add(name)
@@ -162,12 +169,26 @@ class Supervisor:
         await self.gateway.start()
         return await_ready(session, self.gateway, url(self.plan.gateway, "/health"), BINARY_TIMEOUT)
 
-    def _supervise(self, name: str, argv: list[str], env: dict[str, str]) -> SupervisedProcess:
+    def _supervise(
+        self, name: str, argv: list[str], env: dict[str, str], forked: bool = False
+    ) -> SupervisedProcess:
         process = SupervisedProcess(
-            ProcessSpec(name, argv, env), self.printer.line, self.printer.event
+            ProcessSpec(name, argv, env),
+            self.printer.line,
+            self.printer.event,
+            launcher=self._fork if forked and self.zygote is not None else None,
         )
         process.on_change = self._changed
         return process
+
+    def _supervise_service(
+        self, name: str, argv: list[str], env: dict[str, str]
+    ) -> SupervisedProcess:
+        return self._supervise(name, argv, env, forked=True)
+
+    async def _fork(self, spec: ProcessSpec) -> Child:
+        assert self.zygote is not None
+        return await self.zygote.spawn(command_of(spec.argv), spec.env)
 
     def _changed(self) -> None:
         """A process started, died or was scaled: the state file (and, with no registry
@@ -219,6 +240,8 @@ class Supervisor:
             await asyncio.gather(*(process.stop() for process in self.fleet.processes.values()))
         if self.registry is not None:
             await self.registry.close()
+        if self.zygote is not None:
+            await self.zygote.close()
         if self.nats is not None:
             await self.nats.stop()
         if failed:
