@@ -125,7 +125,9 @@ async def test_an_instance_that_keeps_failing_is_passed_over() -> None:
     gone = f"http://127.0.0.1:{free_port()}"
     async with instance("b") as (b, _):
         client = balanced(gone, b)
-        for _ in range(6):
+        # Each call picks one of the two at random: in 30 the dead one is tried
+        # (and fails) three times all but surely.
+        for _ in range(30):
             await client.get("catalog", "/x")
         picks = {client.choose("catalog") for _ in range(20)}
         await client.close()

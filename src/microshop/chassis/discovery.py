@@ -16,12 +16,8 @@ import contextlib
 from collections import defaultdict
 from typing import Protocol
 
-import structlog
-
-from microshop.chassis.backoff import backoff
 from microshop.chassis.registry import Instance, Registry
-
-log = structlog.get_logger()
+from microshop.chassis.registry.follow import follow
 
 
 class Discovery(Protocol):
@@ -62,23 +58,9 @@ class RegistryDiscovery:
 
     async def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._follow(), name="discovery-watch")
-
-    async def _follow(self) -> None:
-        failures = 0
-        while True:
-            try:
-                async with contextlib.aclosing(self.registry.watch()) as changes:
-                    async for live in changes:
-                        failures = 0
-                        self.replace(live)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failures += 1
-                delay = backoff(failures, base=0.5, cap=5.0)
-                log.warning("registry watch failed, retrying", error=repr(exc), in_s=delay)
-                await asyncio.sleep(delay)
+            self._task = asyncio.create_task(
+                follow(self.registry, self.replace, "discovery"), name="discovery-watch"
+            )
 
     async def stop(self) -> None:
         if self._task is not None:

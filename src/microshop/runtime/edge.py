@@ -11,21 +11,15 @@ With no registry to follow (a static one), the supervisor calls `write` itself
 whenever it starts or stops an instance.
 """
 
-import asyncio
-import contextlib
 import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import structlog
-
-from microshop.chassis.backoff import backoff
 from microshop.chassis.registry import Instance, Registry
+from microshop.chassis.registry.follow import follow
 from microshop.gateway.envoy_config import Endpoint, endpoints_file
-
-log = structlog.get_logger()
 
 
 class EdgeFeed:
@@ -67,19 +61,5 @@ class EdgeFeed:
                 self.write(service, table.get(service, []))
 
     async def run(self) -> None:
-        if self.registry is None:
-            return
-        failures = 0
-        while True:
-            try:
-                async with contextlib.aclosing(self.registry.watch()) as changes:
-                    async for live in changes:
-                        failures = 0
-                        self.write_instances(live)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failures += 1
-                delay = backoff(failures, base=0.5, cap=5.0)
-                log.warning("edge feed: registry watch failed", error=repr(exc), in_s=delay)
-                await asyncio.sleep(delay)
+        if self.registry is not None:
+            await follow(self.registry, self.write_instances, "edge feed")
