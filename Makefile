@@ -67,8 +67,10 @@ logs: install
 	$(BIN)/microshop logs $(ARGS)
 
 test: install-dev
-	@echo "==> ruff, import-linter, then pytest"
+	@echo "==> ruff, mypy, import-linter, then pytest"
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(ARGS)
 
