@@ -154,3 +154,22 @@ def reload_until_visible(page: Page, text: str, timeout: float = 15.0) -> None:
         return page.get_by_text(text).count() > 0
 
     wait_until(shown, timeout, interval=0.3, message=f"{text!r} never showed on {page.url}")
+
+
+def csrf_token(page: Page) -> str:
+    """The CSRF token the page's forms carry (tied to this browser's cookie)."""
+    return page.locator("input[name=csrf_token]").first.input_value()
+
+
+def cart_count(page: Page) -> str:
+    page.goto("/cart")
+    return page.locator(".count").inner_text()
+
+
+# A page on another site that posts a form to the shop as soon as it loads: what a
+# cross-site request forgery looks like. It cannot know the shopper's token.
+ATTACKER_PAGE = """<!doctype html><title>Win a prize</title>
+<form id="f" method="post" action="{shop}/cart/items">
+<input name="product_id" value="1"><input name="quantity" value="5">
+<input name="csrf_token" value="{token}"></form>
+<script>document.getElementById("f").submit()</script>"""

@@ -8,13 +8,16 @@ import re
 from uuid import uuid4
 
 import pytest
-from playwright.sync_api import APIRequestContext, Page, expect
+from playwright.sync_api import APIRequestContext, Browser, Page, expect
 
 from tests.browser.storefront import (
+    ATTACKER_PAGE,
     add_from_list,
     add_from_product_page,
     assert_usable,
+    cart_count,
     create_product,
+    csrf_token,
     orders_of,
     place_order,
     register,
@@ -168,3 +171,100 @@ def test_the_product_list_pages_through_a_search_by_keyboard(
     expect(desktop.get_by_role("heading", level=1)).to_contain_text("Pagination teapot")
     assert_usable(desktop)
     screenshot(desktop, "product")
+
+
+def test_names_with_markup_are_shown_as_text_and_never_run(
+    phone: Page, admin: APIRequestContext
+) -> None:
+    dialogs: list[str] = []
+    phone.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    product = "<script>alert(1)</script> Mug"
+    shopper = '<img src=x onerror="alert(2)">'
+    mug = create_product(admin, product)
+    register(phone, shopper, unique_email("mallory"))
+
+    search(phone, "mug")
+    expect(phone.locator(".product h2")).to_have_text([product])
+    add_from_product_page(phone, mug, 1)
+    expect(phone.locator(".line h2")).to_have_text([product])
+    place_order(phone)
+    expect(phone.locator(".items tbody td").first).to_have_text(product)
+    expect(phone.get_by_text(f"Signed in as {shopper}.")).to_be_visible()
+
+    assert phone.locator("img").count() == 0
+    assert phone.locator("script:not([src])").count() == 0
+    assert dialogs == []
+
+
+def test_a_form_from_another_site_is_refused_and_changes_nothing(
+    phone: Page, system: System
+) -> None:
+    phone.goto("/")
+    token = csrf_token(phone)
+    assert cart_count(phone) == "(0)"
+    attacker = ATTACKER_PAGE.format(shop=system.url, token=token)
+    phone.route(
+        "http://attacker.test/",
+        lambda route: route.fulfill(body=attacker, content_type="text/html"),
+    )
+
+    with phone.expect_response(f"{system.url}/cart/items") as answer:
+        phone.goto("http://attacker.test/")
+
+    assert answer.value.status == 403
+    expect(phone.get_by_role("alert")).to_contain_text("This form could not be accepted")
+    assert cart_count(phone) == "(0)"
+
+
+def test_a_form_without_its_own_visitors_token_is_refused(
+    browser: Browser, system: System, phone: Page
+) -> None:
+    phone.goto("/")
+    other = browser.new_context(base_url=system.url)
+    stranger = other.new_page()
+    stranger.goto("/")
+    strangers_token = csrf_token(stranger)
+    other.close()
+
+    for token in (None, strangers_token):
+        form = {"product_id": "1", "quantity": "1"} | ({"csrf_token": token} if token else {})
+        answer = phone.request.post("/cart/items", form=form, max_redirects=0)
+        assert answer.status == 403
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "This form could not be accepted" in answer.text()
+    assert cart_count(phone) == "(0)"
+
+
+def test_mistakes_are_answered_with_a_sentence_on_a_page(phone: Page) -> None:
+    email = unique_email("ken")
+    register(phone, "Ken Thompson", email)
+    sign_out(phone)
+
+    sign_in(phone, email, "not-the-password")
+    expect(phone.get_by_role("alert")).to_have_text(
+        "That e-mail address and password do not match an account."
+    )
+    register_again = phone.request.post(
+        "/account/register",
+        form={
+            "csrf_token": csrf_token(phone),
+            "name": "Ken",
+            "email": email,
+            "password": "another-password",
+            "confirm": "another-password",
+        },
+    )
+    assert register_again.status == 422
+    assert "An account with this e-mail address exists already" in register_again.text()
+    bad_quantity = phone.request.post(
+        "/cart/items", form={"csrf_token": csrf_token(phone), "product_id": "1", "quantity": "x"}
+    )
+    assert bad_quantity.status == 422
+    assert "The quantity must be a whole number from 1 to 1000." in bad_quantity.text()
+
+    answer = phone.goto("/products/999999")
+    assert answer is not None and answer.status == 404
+    expect(phone.get_by_role("alert")).to_have_text(
+        "There is no such product (it may have been removed)."
+    )
+    screenshot(phone, "error")
