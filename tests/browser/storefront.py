@@ -60,9 +60,9 @@ def orders_of(admin: APIRequestContext, email: str) -> list[dict[str, object]]:
     return [o for o in reply.json() if o["user"]["email"] == email]
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def assert_usable(page: Page) -> None:
