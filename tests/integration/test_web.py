@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from fastapi.routing import APIRoute
 
-from microshop.services.web.main import WebSettings
+from microshop.services.web.main import PAGES, WebSettings
 from microshop.services.web.main import build_app as build_web
 from tests.support.shop import PASSWORD, Served, Shop, running_shop
 
@@ -119,6 +120,28 @@ async def test_a_post_without_the_visitors_own_token_is_refused_with_a_page(
         assert status == 403 and headers["Content-Type"].startswith("text/html")
         assert "This form could not be accepted" in page
     assert visitor.cookie("microshop_cart") is None
+
+
+def form_posts() -> list[str]:
+    """Every path the storefront takes a POST on, with 1 for each id in it."""
+    paths = [
+        route.path
+        for router in PAGES
+        for route in router.routes
+        if isinstance(route, APIRoute) and "POST" in route.methods
+    ]
+    return [re.sub(r"\{\w+\}", "1", path) for path in paths]
+
+
+async def test_every_form_post_is_refused_without_the_visitors_token(visitor: Browser) -> None:
+    await register(visitor, "Hedy", "hedy@example.com")
+    posts = form_posts()
+    assert len(posts) >= 7, posts
+
+    for path in posts:
+        status, page, _ = await visitor.post(path, {"product_id": "1", "quantity": "1"})
+        assert status == 403 and "This form could not be accepted" in page, path
+    assert visitor.cookie("microshop_session") is not None, "still signed in"
 
 
 async def test_a_post_the_browser_marks_cross_site_is_refused_before_its_form_is_read(

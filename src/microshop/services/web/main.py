@@ -19,6 +19,7 @@ from microshop.services.web.csrf import CsrfGuard
 from microshop.services.web.errors import install_page_errors
 
 HERE = Path(__file__).parent
+PAGES = (pages_catalog.router, pages_cart.router, pages_orders.router, pages_account.router)
 
 
 class WebSettings(ServiceSettings):
@@ -48,7 +49,7 @@ async def _prepare(app: FastAPI) -> None:
 def build_app(settings: WebSettings | None = None) -> FastAPI:
     spec = ServiceSpec(
         "web",
-        [pages_catalog.router, pages_cart.router, pages_orders.router, pages_account.router],
+        PAGES,
         HERE / "migrations",
         startup=[_prepare],
     )

@@ -9,11 +9,12 @@ request); a missing variable is an error in the tests, not a blank on the page.
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from typing import TYPE_CHECKING, Any
 
 from microshop import __version__
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 CENT = Decimal("0.01")
@@ -52,7 +53,10 @@ def words(value: Any) -> str:
     return str(value or "").replace("_", " ")
 
 
-def _environment() -> Environment:
+def _environment() -> "Environment":
+    # Imported on the first page, not at start: `microshop up` waits for no template.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -66,7 +70,7 @@ def _environment() -> Environment:
     return env
 
 
-_env: Environment | None = None
+_env: "Environment | None" = None
 
 
 def render(template: str, **context: Any) -> str:
