@@ -206,13 +206,24 @@ async def test_an_unreachable_catalog_is_a_page_that_says_so(visitor: Browser, s
     assert headers["Retry-After"]
 
 
-async def test_a_forged_session_is_signed_out_and_sent_to_sign_in(visitor: Browser) -> None:
+async def test_a_forged_session_is_signed_out_and_sent_to_sign_in_and_back(
+    visitor: Browser,
+) -> None:
+    token = await visitor.token()
     visitor.http.cookie_jar.update_cookies({"microshop_session": "not.a.token"})
 
-    status, _, headers = await visitor.get("/orders?page=2")
+    asked = [
+        await visitor.get("/orders?page=2"),
+        await visitor.post("/checkout", {"csrf_token": token}),
+        await visitor.post("/orders/5/cancel", {"csrf_token": token}),
+    ]
 
-    assert status == 303
-    assert headers["Location"] == "/account/sign-in?next=%2Forders%3Fpage%3D2"
+    assert [status for status, _, _ in asked] == [303, 303, 303]
+    assert [headers["Location"] for _, _, headers in asked] == [
+        "/account/sign-in?next=%2Forders%3Fpage%3D2",
+        "/account/sign-in?next=%2Fcart",
+        "/account/sign-in?next=%2Forders%2F5",
+    ]
 
 
 @pytest.mark.parametrize(

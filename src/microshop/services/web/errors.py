@@ -59,10 +59,21 @@ async def error_page(request: Request, status: int, message: str) -> Response:
         return HTMLResponse(FALLBACK, status_code=status)
 
 
+def page_to_return_to(request: Request) -> str:
+    """The page to come back to after signing in: the one asked for, or for a form
+    posted from it, the page the form was on (a post cannot be replayed)."""
+    path = request.url.path
+    if request.method == "GET":
+        return path + ("?" + request.url.query if request.url.query else "")
+    if path.startswith(("/cart", "/checkout")):
+        return "/cart"
+    if path.startswith("/orders/"):
+        return path.removesuffix("/cancel")
+    return "/"
+
+
 def sign_in_redirect(request: Request, expired: bool) -> Response:
-    back = request.url.path if request.method == "GET" else "/"
-    if request.method == "GET" and request.url.query:
-        back += "?" + request.url.query
+    back = page_to_return_to(request)
     target = "/account/sign-in?next=" + quote(back, safe="")
     response = RedirectResponse(target + ("&expired=1" if expired else ""), status_code=303)
     if expired:

@@ -13,6 +13,7 @@ expired or forged token is simply "signed out".
 
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -42,10 +43,6 @@ MAX_FORM_FIELDS = 20
 class SignInFirst(Exception):
     """The page needs a signed-in shopper; errors.py sends them to sign in."""
 
-    def __init__(self, back_to: str) -> None:
-        super().__init__(back_to)
-        self.back_to = back_to
-
 
 class FormRefused(Exception):
     """A post without a valid CSRF token: not from one of our pages, or too old."""
@@ -69,7 +66,7 @@ class Visit:
     def settings(self) -> Any:
         return self.request.app.state.settings
 
-    @property
+    @cached_property
     def csrf_token(self) -> str:
         guard: csrf.CsrfGuard = self.request.app.state.csrf
         return guard.token_for(self.csrf_secret)
@@ -77,7 +74,7 @@ class Visit:
     def token(self) -> str:
         """The signed-in shopper's bearer token, for calls made on their behalf."""
         if self.visitor is None or self.visitor.token is None:
-            raise SignInFirst(self.request.url.path)
+            raise SignInFirst
         return self.visitor.token
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -152,7 +149,7 @@ async def current_visit(request: Request) -> Visit:
 
 async def signed_in_visit(visit: Annotated[Visit, Depends(current_visit)]) -> Visit:
     if visit.visitor is None:
-        raise SignInFirst(visit.request.url.path)
+        raise SignInFirst
     return visit
 
 
