@@ -133,7 +133,8 @@ def place_order(page: Page, card: str | None = None) -> int:
 @contextmanager
 def slow(system: System, service: str, ms: int) -> Iterator[None]:
     """Every request to `service` takes `ms` longer (`microshop chaos delay`), so a
-    saga's steps are seconds apart and a page can be seen following them."""
+    saga's steps are seconds apart and a page can be seen following them. Keep it
+    under the services' call timeout (3 s), or the saga counts the step failed."""
     chaos(system, "delay", service, str(ms))
     try:
         yield

@@ -78,8 +78,8 @@ def test_a_shopper_registers_signs_in_orders_two_products_and_sees_it_approved_l
     assert_usable(page)
     screenshot(page, "cart")
 
-    # Every call to shipping takes 1.5 s: the saga's last step is seen arriving.
-    with slow(system, "shipping", 1500):
+    # Every call to shipping takes 2 s: the saga's last step is seen arriving.
+    with slow(system, "shipping", 2000):
         order_id = place_order(page)
         expect(page.locator("#order-status .badge")).to_have_text("pending")
         page.evaluate("window.stillTheSamePage = true")
@@ -160,7 +160,7 @@ def test_browsing_and_ordering_work_without_javascript(no_script: Page, system: 
     page.get_by_role("button", name="Add to cart").click()
     expect(page.locator(".line h2")).to_have_text(["Mouse"])
 
-    with slow(system, "shipping", 1500):
+    with slow(system, "shipping", 2000):
         place_order(page)
         # No script runs: the page refreshes itself (<noscript>) until the saga is done.
         expect(page.locator("#order-status .badge")).to_have_text("pending")
@@ -261,6 +261,8 @@ def test_mistakes_are_answered_with_a_sentence_on_a_page(phone: Page) -> None:
     expect(phone.get_by_role("alert")).to_have_text(
         "That e-mail address and password do not match an account."
     )
+    assert_usable(phone)
+    screenshot(phone, "sign-in")
     register_again = phone.request.post(
         "/account/register",
         form={

@@ -8,8 +8,8 @@ from typing import Any
 HEADLINES = {
     "pending": "Pending: payment, stock and shipment are being arranged.",
     "approved": "Approved: paid, and a parcel is on its way.",
-    "rejected": "Rejected",
-    "cancelled": "Cancelled",
+    "rejected": "Rejected: every step that was done has been undone.",
+    "cancelled": "Cancelled: every step that was done has been undone.",
 }
 # What each step of the saga does (services/orders/steps.py), for a shopper.
 STEPS = {
