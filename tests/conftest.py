@@ -10,7 +10,8 @@ os.environ.setdefault("MICROSHOP_SERVICE_KEY", TEST_SERVICE_KEY)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Every test has a timeout (pyproject sets 120 s); e2e tests get more room.
+    # Every test has a timeout (pyproject sets 120 s); e2e tests get more room. The
+    # browser tests start the whole system too.
     for item in items:
-        if "e2e" in item.nodeid.split("/"):
+        if {"e2e", "browser"} & set(item.nodeid.split("/")):
             item.add_marker(pytest.mark.e2e)

@@ -124,10 +124,10 @@ async def test_a_nul_in_the_path_is_refused_with_400_saying_what_was_wrong(
     assert reply.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_the_root_page_says_what_runs_here_and_every_link_on_it_answers(
+async def test_the_api_page_says_what_runs_here_and_every_link_on_it_answers(
     system: System,
 ) -> None:
-    page = await fetch(system.url + "/")
+    page = await fetch(system.url + "/api")
     assert page.status == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert "README.md in the microshop repository" in page.text
@@ -137,6 +137,15 @@ async def test_the_root_page_says_what_runs_here_and_every_link_on_it_answers(
     assert {"/api/docs", "/health", *health_checks} <= set(links)
     for link in links:
         assert (await fetch(system.url + link)).status == 200, link
+
+
+async def test_the_root_is_the_storefront_linking_to_the_api_page_and_the_docs(
+    system: System,
+) -> None:
+    page = await fetch(system.url + "/")
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<h1>Products</h1>" in page.text
+    assert {"/api", "/api/docs"} <= set(re.findall(r'href="([^"]+)"', page.text))
 
 
 async def test_the_docs_page_and_swagger_ui_come_from_the_gateway_itself(system: System) -> None:

@@ -20,6 +20,8 @@ from microshop.gateway.local_replies import local_reply_config
 from microshop.gateway.ratelimit import RateLimit, rate_limit_filter
 from microshop.gateway.routes import (
     ROUTES,
+    STOREFRONT,
+    STOREFRONT_PREFIXES,
     Route,
     cacheable_paths,
     health_urls,
@@ -195,7 +197,15 @@ def _routes(gateway: Gateway) -> list[JsonObject]:
         if route.service in running:
             match = {"path_separated_prefix": route.public_prefix}
             routes += _forwards(route.service, match, route.upstream_prefix)
+    if STOREFRONT in running:
+        routes += _storefront()
     return routes
+
+
+def _storefront() -> list[JsonObject]:
+    """`/` and the storefront's pages go to the web service, paths unchanged."""
+    matches = [{"path": "/"}, *({"path_separated_prefix": p} for p in STOREFRONT_PREFIXES)]
+    return [route for match in matches for route in _forwards(STOREFRONT, match, None)]
 
 
 def _pages(gateway: Gateway, running: set[str]) -> list[JsonObject]:
@@ -203,11 +213,16 @@ def _pages(gateway: Gateway, running: set[str]) -> list[JsonObject]:
     documents = {s: url for s, url in openapi_urls(gateway.routes).items() if s in running}
     assets_url = swagger_ui.ASSETS_PATH if gateway.swagger_ui_dir else swagger_ui.CDN_URL
     html = "text/html; charset=utf-8"
-    return [
-        _direct("/", html, {"inline_string": home_page(health)}),
+    home = {"inline_string": home_page(health)}
+    pages = [
+        # What runs here, linked from the storefront's footer; also `/` without one.
+        _direct("/api", html, home),
         _direct("/health", "application/json", {"inline_string": '{"status":"ok"}'}),
         _direct("/api/docs", html, {"inline_string": docs_page(documents, assets_url)}),
     ]
+    if STOREFRONT not in running:
+        pages.insert(0, _direct("/", html, home))
+    return pages
 
 
 def _swagger_ui_files(folder: Path | None) -> list[JsonObject]:
@@ -229,7 +244,7 @@ def _direct(path: str, content_type: str, body: JsonObject) -> JsonObject:
     }
 
 
-def _forwards(service: str, match: JsonObject, rewrite: str) -> list[JsonObject]:
+def _forwards(service: str, match: JsonObject, rewrite: str | None) -> list[JsonObject]:
     """The same forwarding twice: reads first, with the wider retry policy."""
     reads = {**match, "headers": [READ_METHODS]}
     return [

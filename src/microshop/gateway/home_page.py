@@ -1,4 +1,5 @@
-"""`/`: a short page that says what runs here, until a storefront takes its place."""
+"""`/api`: a short page that says what runs here, linked from the storefront's
+footer; the gateway answers `/` with it too when no storefront (web) runs."""
 
 import html
 
@@ -10,9 +11,10 @@ _PAGE = """<!doctype html>
 </head>
 <body style="font-family:sans-serif;max-width:40em;margin:2em auto;line-height:1.5">
 <h1>microshop</h1>
-<p>This is the gateway of microshop, an e-commerce back end made of separate
-services. It has no storefront yet: everything is an HTTP API under
-<code>/api</code>.</p>
+<p>This is the gateway of microshop, an e-commerce platform made of separate
+services. The storefront, where shoppers browse and order, is at
+<a href="/">/</a> when its web service runs; everything else is an HTTP API
+under <code>/api</code>.</p>
 <ul>
 <li><a href="/api/docs">API documentation</a>: every service's operations, to read and try out</li>
 <li><a href="/health">Gateway health</a></li>

@@ -29,6 +29,18 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/order-history", "order_history", "/order-history"),
 )
 
+# The storefront's pages and files (services/web), forwarded with their paths
+# unchanged: `/` exactly, and everything under each of these prefixes.
+STOREFRONT = "web"
+STOREFRONT_PREFIXES: tuple[str, ...] = (
+    "/products",
+    "/cart",
+    "/checkout",
+    "/orders",
+    "/account",
+    "/static",
+)
+
 # Public pages the gateway may answer from its HTTP cache when the service marks the
 # answer cacheable (edge_cache.py); the service answers them under this same path.
 CACHEABLE_PATHS: tuple[str, ...] = ("/api/products",)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from microshop.chassis.bus import DeadLetter
+from microshop.gateway.routes import STOREFRONT
 from microshop.runtime.state import RunPaths, RunState
 
 SUPERVISOR = "microshop"
@@ -120,6 +121,8 @@ def print_summary(
         )
         rows.append(("admin login", f"admin@microshop.local, password {password}"))
     rows.append(("state", str(paths.state_file)))
+    if any(record.service == STOREFRONT for record in state.processes.values()):
+        rows.insert(0, ("storefront", f"{state.gateway_url}/"))
     for label, value in rows:
         console.print(f"  [bold]{label:<12}[/] {value}")
     if state.open_mode:

@@ -21,7 +21,7 @@ from aiohttp import web
 from microshop.chassis.registry import Registry, open_registry
 from microshop.chassis.service_auth import ServiceCredential, operator_credential
 from microshop.gateway.envoy_config import Endpoint, render_envoy_config
-from microshop.gateway.routes import public_prefix
+from microshop.gateway.routes import STOREFRONT, public_prefix
 from microshop.runtime import console
 from microshop.runtime.children import command_of, inherited_env, service_env, url
 from microshop.runtime.control_api import control_app
@@ -332,7 +332,7 @@ def _planned(plan: PortPlan) -> dict[str, list[Endpoint]]:
 
 
 def _public_url(gateway_port: int, service: str) -> str:
-    prefix = public_prefix(service)
+    prefix = "/" if service == STOREFRONT else public_prefix(service)
     return url(gateway_port, prefix) if prefix else "(internal)"
 
 

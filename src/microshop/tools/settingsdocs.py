@@ -115,6 +115,11 @@ DESCRIPTIONS = {
         "(refund, restore the stock, reject the order)."
     ),
     "MICROSHOP_USERS_TOKEN_TTL_SECONDS": "How long a bearer token is valid (60 s to 7 days).",
+    "MICROSHOP_WEB_COOKIE_SECURE": (
+        "The storefront's cookies (session, cart, CSRF) travel over HTTPS only: "
+        "set it where TLS ends in front of the gateway."
+    ),
+    "MICROSHOP_WEB_PAGE_SIZE": "Products, or orders, on one page of the storefront's lists.",
     "MICROSHOP_USERS_SIGNING_KEY_FILE": (
         "The key tokens are signed with (a mounted secret in Kubernetes). "
         "Unset: `<data dir>/secrets/jwt-signing-key.pem`, made on first start."

@@ -1,0 +1,1 @@
+"""web: the storefront, server-rendered pages that call the other services' APIs."""

@@ -1,0 +1,5 @@
+from sqlalchemy import MetaData
+
+from microshop.chassis.migrations import run_migrations
+
+run_migrations(MetaData())
