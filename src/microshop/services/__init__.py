@@ -12,4 +12,5 @@ APPS: dict[str, str] = {
     "payments": "microshop.services.payments.main:build_app",
     "shipping": "microshop.services.shipping.main:build_app",
     "order_history": "microshop.services.order_history.main:build_app",
+    "ops": "microshop.services.ops.main:build_app",
 }
