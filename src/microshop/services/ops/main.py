@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
-from microshop.services.ops import actions, pages
+from microshop.services.ops import actions, api, pages
 from microshop.services.ops.fleet import Fleet
 from microshop.services.ops.receiver import receiver
 
@@ -38,7 +38,7 @@ async def stop_fleet(app: FastAPI) -> None:
 def build_app(settings: OpsSettings | None = None) -> FastAPI:
     spec = ServiceSpec(
         "ops",
-        [pages.router, actions.router],
+        [pages.router, actions.router, api.router],
         Path(__file__).parent / "migrations",
         startup=[start_fleet],
         shutdown=[stop_fleet],
