@@ -6,3 +6,4 @@ CREATE DATABASE microshop_notifications;
 CREATE DATABASE microshop_payments;
 CREATE DATABASE microshop_shipping;
 CREATE DATABASE microshop_order_history;
+CREATE DATABASE microshop_ops;
