@@ -117,6 +117,13 @@ DESCRIPTIONS = {
     "MICROSHOP_NOTIFICATIONS_MAIL_DIR": (
         "Where e-mails are written without SMTP. Unset: `<data dir>/mail`."
     ),
+    "MICROSHOP_OPS_TRACES_KEPT": (
+        "How many of the last traces the ops service keeps (their spans); the oldest go first."
+    ),
+    "MICROSHOP_OPS_CONTROL_URL": (
+        "The supervisor's control API, for the console's stop and start buttons; "
+        "`microshop up` sets it."
+    ),
     "MICROSHOP_ORDERS_SAGA_STEP_ATTEMPTS": (
         "Attempts of a saga step that gets no answer before its outcome counts as unknown."
     ),
