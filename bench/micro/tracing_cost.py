@@ -15,25 +15,33 @@ from microshop.chassis.tracing import (
     Sampler,
     Span,
     Tracer,
-    activated,
     current_traceparent,
+    enter,
+    leave,
     parse_traceparent,
 )
 
-N = 50_000
+N = 20_000
+REPEATS = 5
 INCOMING = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
 
 
 def per_span(tracer: Tracer, spans: list[Span], header: str | None) -> float:
-    started = time.process_time()
-    for _ in range(N):
-        span = tracer.start("POST /orders", SERVER, parse_traceparent(header), inherit=False)
-        with activated(span):
+    """The minimum over REPEATS runs: a busy machine inflates the others."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        spans.clear()
+        started = time.process_time()
+        for _ in range(N):
+            span = tracer.start("POST /orders", SERVER, parse_traceparent(header), inherit=False)
+            token = enter(span)
             span.set("http.route", "/orders")
             current_traceparent()
-        span.set("http.status_code", 201)
-        tracer.finish(span)
-    return (time.process_time() - started) / N * 1e6
+            leave(token)
+            span.set("http.status_code", 201)
+            tracer.finish(span)
+        best = min(best, (time.process_time() - started) / N)
+    return best * 1e6
 
 
 def encoding(spans: list[Span]) -> float:

@@ -128,12 +128,12 @@ class Inbox:
     def _observed(self, decoded: Decoded, error: Outcome) -> None:
         envelope, span = decoded.envelope, decoded.span
         outcome = "failed" if error is not None else "duplicate" if decoded.duplicate else "handled"
-        metrics.EVENTS_HANDLED.labels(envelope.type, outcome).inc()
+        lag = None
+        if outcome == "handled":
+            lag = time.time() - envelope.occurred_at.timestamp()
+        metrics.observe_event(envelope.type, outcome, lag)
         if span is None:
             return
-        if outcome == "handled":
-            lag = (utc_now() - envelope.occurred_at).total_seconds()
-            metrics.CONSUMER_LAG.labels(envelope.type).observe(max(lag, 0.0))
         if error is not None:
             span.fail(bus_error(error))
         self.telemetry.tracer.finish(span)

@@ -82,6 +82,23 @@ def observe_call(peer: str, method: str, outcome: str, seconds: float) -> None:
     timing.observe(seconds)
 
 
+_events: dict[tuple[str, str], Any] = {}
+_lags: dict[str, Any] = {}
+
+
+def observe_event(event_type: str, outcome: str, lag_seconds: float | None) -> None:
+    key = (event_type, outcome)
+    counter = _events.get(key)
+    if counter is None:
+        counter = _events[key] = EVENTS_HANDLED.labels(*key)
+    counter.inc()
+    if lag_seconds is not None:
+        lag = _lags.get(event_type)
+        if lag is None:
+            lag = _lags[event_type] = CONSUMER_LAG.labels(event_type)
+        lag.observe(max(lag_seconds, 0.0))
+
+
 def outcome_of(status: int) -> str:
     return f"{status // 100}xx"
 
