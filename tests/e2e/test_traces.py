@@ -41,7 +41,9 @@ async def spans_of(admin: Api, trace_id: str) -> list[dict[str, Any]]:
     return spans if status == 200 else []  # type: ignore[no-any-return]
 
 
-async def test_one_order_is_one_trace_across_http_and_events_forming_one_tree(api: Api) -> None:
+async def test_one_order_is_one_trace_across_http_and_events_forming_one_tree(
+    api: Api, system: System
+) -> None:
     _, customer = await sign_up(api, "tracy")
     admin = await as_admin(api)
     header, trace_id, caller_span = traceparent()
@@ -76,6 +78,12 @@ async def test_one_order_is_one_trace_across_http_and_events_forming_one_tree(ap
     assert {("orders", 3), ("payments", 2), ("catalog", 2), ("shipping", 2)} <= kinds
     assert {("order_history", 5), ("notifications", 5)} <= kinds
     assert len({s["service"] for s in spans}) >= 5
+    # The CLI prints the same tree.
+    printed = system.microshop("trace", str(order["id"]), "--data-dir", str(system.data_dir))
+    assert printed.returncode == 0, printed.stderr
+    assert f"trace {trace_id}:" in printed.stdout
+    assert "orders: POST /orders" in printed.stdout
+    assert "  notifications: handle order.approved" in printed.stdout
 
 
 async def test_an_order_not_sampled_is_still_followed_through_the_request_logs(

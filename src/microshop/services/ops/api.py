@@ -1,4 +1,5 @@
-"""The console's data as JSON, for scripts and `microshop trace` (admins only):
+"""The console's data as JSON, for scripts and `microshop trace` (admins, or a
+caller holding the system's service credential, as `microshop saga list` does):
 
 GET /ops/api/orders/{order_id}/traces    ["<trace id>", ...]   oldest first
 GET /ops/api/traces/{trace_id}           [{"span_id", "parent_id", "service", ...}, ...]
@@ -11,6 +12,8 @@ from starlette.responses import Response
 from microshop.chassis.auth import Principal
 from microshop.chassis.errors import error_response
 from microshop.chassis.lean import reply
+from microshop.chassis.service_auth import HEADER
+from microshop.contracts.errors import Unauthorized
 from microshop.services.ops import trace_store
 from microshop.services.ops.session import NotSignedIn, principal
 
@@ -18,6 +21,12 @@ router = APIRouter(prefix="/ops/api", include_in_schema=False)
 
 
 async def _refusal(request: Request) -> Response | None:
+    if request.headers.get(HEADER):
+        try:
+            request.app.state.service_credential.verify(request.headers.get(HEADER))
+            return None
+        except Unauthorized as exc:
+            return error_response(401, exc.message)
     try:
         user: Principal = await principal(request)
     except NotSignedIn:
