@@ -1,17 +1,19 @@
 """The ops console in a real Chromium: Debian's (`apt-get install chromium`, done here
 when it is missing and we may), driven by Playwright; no browser is downloaded.
 
-One system for the module (`microshop up` on free ports), one browser for it, and a
-fresh page, signed in as the administrator, for each test."""
+One system for the folder (`microshop up` on free ports: the trace tests, which
+need no browser, use it too), one browser, and a fresh page, signed in as the
+administrator, for each test."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.ops.helpers import CHROMIUM_ARGS, chromium, sign_in
+from tests.browser.ops.helpers import CHROMIUM_ARGS, chromium, sign_in, signed_in
 from tests.e2e.system import ADMIN_EMAIL, ADMIN_PASSWORD, System, running_system
+from tests.support.http import Api
 
 # The breaker of a peer opens after this many failed calls, and tries again after
 # this long (several live updates of the console): one order placed while the
@@ -20,14 +22,13 @@ BREAKER_FAILURES = 3
 BREAKER_RESET_S = 8
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     data_dir: Path = tmp_path_factory.mktemp("ops-console") / "data"
     with running_system(
         data_dir,
         MICROSHOP_BREAKER_FAILURES=str(BREAKER_FAILURES),
         MICROSHOP_BREAKER_RESET_SECONDS=str(BREAKER_RESET_S),
-        MICROSHOP_HTTP_TIMEOUT="2",
     ) as running:
         yield running
 
@@ -47,6 +48,14 @@ def admin_page(browser: Any, system: System) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     sign_in(page, system, ADMIN_EMAIL, ADMIN_PASSWORD)
-    page.wait_for_url(f"{system.url}/ops", wait_until="domcontentloaded")
+    signed_in(page, system)
     yield page
     context.close()
+
+
+@pytest.fixture
+async def api(system: System) -> AsyncIterator[Api]:
+    """A client of the gateway, for the tests without a browser."""
+    client = Api(system.url)
+    yield client
+    await client.close()

@@ -71,6 +71,16 @@ def sign_in(page: Any, system: System, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def signed_in(page: Any, system: System) -> None:
+    """Waits for the console after signing in; fails with the page's own words if
+    the sign-in was refused (e.g. the users service too slow on a busy machine)."""
+    page.wait_for_function(
+        "() => location.pathname === '/ops' || document.querySelector('[role=alert]')"
+    )
+    if page.url != f"{system.url}/ops":
+        raise AssertionError(f"not signed in: {page.locator('[role=alert]').inner_text()}")
+
+
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

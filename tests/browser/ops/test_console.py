@@ -16,6 +16,7 @@ from tests.browser.ops.helpers import (
     poison_event,
     screenshot,
     sign_in,
+    signed_in,
 )
 from tests.e2e.system import ADMIN_EMAIL, ADMIN_PASSWORD, System
 
@@ -180,7 +181,7 @@ def test_the_overview_fits_a_phone_and_labels_every_control(browser: Any, system
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     sign_in(page, system, ADMIN_EMAIL, ADMIN_PASSWORD)
-    page.wait_for_url(f"{system.url}/ops", wait_until="domcontentloaded")
+    signed_in(page, system)
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('input:not([type=hidden]), button, select')]
              .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
