@@ -120,6 +120,10 @@ DESCRIPTIONS = {
     "MICROSHOP_OPS_TRACES_KEPT": (
         "How many of the last traces the ops service keeps (their spans); the oldest go first."
     ),
+    "MICROSHOP_OPS_TRACE_CONSOLE": (
+        "Record the ops service's own spans (its console polls every instance); "
+        "off by default, so the traces kept are the shop's."
+    ),
     "MICROSHOP_OPS_CONTROL_URL": (
         "The supervisor's control API, for the console's stop and start buttons; "
         "`microshop up` sets it."
