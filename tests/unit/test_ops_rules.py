@@ -1,6 +1,8 @@
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from microshop.services.ops.domain import rate, services_in, waterfall
 from microshop.services.ops.otlp import BadExport, spans_of
@@ -98,3 +100,25 @@ def test_an_otlp_export_becomes_span_records_with_their_order() -> None:
 def test_a_malformed_export_is_refused_with_a_sentence(body: Any, said: str) -> None:
     with pytest.raises(BadExport, match=said):
         spans_of(body)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+shapes = st.fixed_dictionaries(
+    {"resourceSpans": st.lists(st.fixed_dictionaries({"scopeSpans": json_values}), max_size=2)}
+)
+
+
+@given(st.one_of(json_values, shapes))
+def test_any_json_is_either_read_or_refused_with_a_sentence_never_a_crash(body: Any) -> None:
+    try:
+        records = spans_of(body)
+    except BadExport as exc:
+        assert str(exc)
+    else:
+        assert isinstance(records, list)

@@ -90,6 +90,7 @@ def _span(raw: Any, service: str) -> SpanRecord:
         raise BadExport("each span must be an object")
     parent = raw.get("parentSpanId") or ""
     status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+    assert isinstance(status, dict)
     error = None
     if status.get("code") in (2, "STATUS_CODE_ERROR"):
         error = str(status.get("message") or "error")[:MAX_TEXT]
@@ -108,17 +109,32 @@ def _span(raw: Any, service: str) -> SpanRecord:
     )
 
 
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadExport(f"{what} must be a list")
+    return value
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadExport(f"{what} must be an object")
+    return value
+
+
 def spans_of(body: Any) -> list[SpanRecord]:
-    if not isinstance(body, dict) or not isinstance(body.get("resourceSpans", []), list):
+    if not isinstance(body, dict):
         raise BadExport("expected an object with a resourceSpans list")
     records: list[SpanRecord] = []
-    for resource_spans in body.get("resourceSpans", []):
-        if not isinstance(resource_spans, dict):
-            raise BadExport("each resourceSpans entry must be an object")
-        resource = resource_spans.get("resource") or {}
+    for resource_spans in _list(body.get("resourceSpans"), "resourceSpans"):
+        resource_spans = _object(resource_spans, "each resourceSpans entry")
+        resource = _object(resource_spans.get("resource"), "resource")
         service = _attributes(resource.get("attributes")).get("service.name") or "unknown"
-        for scope in resource_spans.get("scopeSpans") or []:
-            for raw in (scope or {}).get("spans") or []:
+        for scope in _list(resource_spans.get("scopeSpans"), "scopeSpans"):
+            for raw in _list(_object(scope, "each scopeSpans entry").get("spans"), "spans"):
                 records.append(_span(raw, str(service)[:100]))
                 if len(records) > MAX_SPANS:
                     raise BadExport(f"at most {MAX_SPANS} spans per export")
