@@ -1,9 +1,12 @@
-"""HTML pages from Jinja2 templates, every value escaped (autoescape on)."""
+"""HTML pages from Jinja2 templates, every value escaped (autoescape on).
 
+Jinja2 is imported with the first page, not at start: `microshop up` waits for
+every service, and the console is opened long after."""
+
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -12,13 +15,8 @@ from microshop.services.ops.session import csrf_token, set_cookies
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+if TYPE_CHECKING:
+    import jinja2
 
 
 def _age(seconds: float | None) -> str:
@@ -31,15 +29,29 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-_env.filters["age"] = _age
+@cache
+def _env() -> "jinja2.Environment":
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["age"] = _age
+    return env
 
 
 def fragment(name: str, **context: Any) -> str:
-    return _env.get_template(name).render(**context)
+    return _env().get_template(name).render(**context)
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = _env.get_template(name).render(csrf=csrf_token(request), version=__version__, **context)
+    html = (
+        _env().get_template(name).render(csrf=csrf_token(request), version=__version__, **context)
+    )
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return set_cookies(request, response)  # type: ignore[return-value]
