@@ -118,6 +118,7 @@ class ServiceMiddleware:
                 await self.app(scope, limited_receive, tracking_send)
             except BodyTooLarge:
                 if not started:
+                    status = 413
                     await self._refuse_body(send)
             except Exception as exc:
                 log.exception("unhandled error", path=scope.get("path"))
