@@ -48,11 +48,12 @@ async def test_one_order_is_one_trace_across_http_and_events_forming_one_tree(
     async def whole_trace() -> list[dict[str, Any]]:
         spans = await spans_of(admin, trace_id)
         services = {s["service"] for s in spans}
-        consumed = {s["name"] for s in spans if s["kind"] == 5}
-        done = EVERY_SERVICE_OF_AN_ORDER | {"notifications"} <= services and (
-            "handle order.approved" in consumed
-        )
-        return spans if done else []
+        consumed = {(s["service"], s["name"]) for s in spans if s["kind"] == 5}
+        last = {
+            ("notifications", "handle order.approved"),
+            ("order_history", "handle order.approved"),
+        }
+        return spans if services >= EVERY_SERVICE_OF_AN_ORDER and consumed >= last else []
 
     spans = await eventually(whole_trace, 30, interval=0.5, message="the order's spans")
     # The order's spans are this trace's, and only this trace's.
