@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from microshop.chassis.auth import Principal
+from microshop.contracts.errors import Unavailable
 from microshop.services.ops.fleet import ActionFailed, replay
 from microshop.services.ops.pages import FLASH_COOKIE, NOT_CHAOS_TARGETS, admin, fleet
 from microshop.services.ops.render import page, problem
@@ -43,7 +44,7 @@ async def login(request: Request) -> Response:
         reply = await request.app.state.client.post(
             "users", "/auth/token", json={"email": email, "password": password}
         )
-    except Exception:
+    except Unavailable:
         return page(
             request,
             "login.html",

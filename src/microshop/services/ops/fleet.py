@@ -93,7 +93,7 @@ class Fleet:
     async def _registered(self) -> list[Instance]:
         try:
             return await asyncio.wait_for(self.registry.instances(), TIMEOUT_S)
-        except Exception:
+        except Exception:  # each backend raises its client's own errors: show none
             return []
 
     async def instances(self) -> list[InstanceView]:
@@ -200,7 +200,7 @@ async def dead_letters(bus: Bus | None) -> list[DeadLetter] | None:
         return None
     try:
         return await asyncio.wait_for(bus.dead_letters(), TIMEOUT_S * 2)
-    except Exception:
+    except Exception:  # NATS and RabbitMQ raise their clients' own errors
         return None
 
 

@@ -18,15 +18,17 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 
 from microshop.chassis.auth import Principal
 from microshop.chassis.data import Row
+from microshop.contracts.errors import Unavailable
 from microshop.services.ops import trace_store
 from microshop.services.ops.domain import Bar, services_in, waterfall
 from microshop.services.ops.fleet import Fleet, InstanceView, dead_letters
-from microshop.services.ops.render import fragment, page, problem
+from microshop.services.ops.render import TEMPLATES, fragment, page, problem
 from microshop.services.ops.session import NotSignedIn, principal
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
 
 STATIC = {"ops.css": "text/css", "ops.js": "text/javascript"}
+STATIC_DIR = TEMPLATES.parent / "static"
 LETTERS_SHOWN = 50
 # An SSE stream ends before the gateway's route timeout (15 s); the browser's
 # EventSource reconnects by itself after `retry`.
@@ -175,7 +177,7 @@ async def order_page(request: Request, user: Principal) -> Response:
         trace_view(trace_id, await trace_store.trace_spans(db, trace_id))
         for trace_id in await trace_store.traces_of_order(db, order_id)
     ]
-    order, order_problem = None, ""
+    order, order_problem, unknown = None, "", False
     try:
         reply = await request.app.state.client.get(
             "orders", f"/orders/{order_id}", token=user.token
@@ -183,12 +185,13 @@ async def order_page(request: Request, user: Principal) -> Response:
         if reply.status == 200:
             order = reply.body
         elif reply.status == 404:
+            unknown = True
             order_problem = f"The orders service knows no order {order_id}."
         else:
             order_problem = f"The orders service answered {reply.status} for this order."
-    except Exception:
+    except Unavailable:
         order_problem = "The orders service is unavailable: the saga timeline cannot be shown now."
-    if order is None and not traces and "knows no order" in order_problem:
+    if unknown and not traces:
         return problem(request, 404, "No such order", order_problem)
     return page(
         request,
@@ -217,10 +220,8 @@ async def static_file(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in STATIC:
         return problem(request, 404, "Not found", "There is no such file.")
-    from microshop.services.ops.render import TEMPLATES
-
     return FileResponse(
-        TEMPLATES.parent / "static" / name,
+        STATIC_DIR / name,
         media_type=STATIC[name],
         headers={"Cache-Control": "max-age=300"},
     )
