@@ -1,5 +1,5 @@
 // Live updates of the console's panels (instances, sagas, dead letters) over
-// server-sent events. Written for microshop (MIT licence, as the project); no
+// server-sent events. Written for microshop, part of it like any of its files; no
 // library. Without JavaScript the page still works: reload it to refresh.
 (function () {
   "use strict";
