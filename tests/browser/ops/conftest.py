@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.ops.helpers import CHROMIUM_ARGS, chromium, sign_in, signed_in
+from tests.browser.ops.helpers import CHROMIUM_ARGS, chromium, missing, sign_in, signed_in
 from tests.e2e.system import ADMIN_EMAIL, ADMIN_PASSWORD, System, running_system
 from tests.support.http import Api
 
@@ -36,8 +36,11 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
 @pytest.fixture(scope="module")
 def browser(system: System) -> Iterator[Any]:
     executable = chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("needs the playwright package: make install-dev (the dev extra)")
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()

@@ -13,7 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -41,7 +41,7 @@ SCREENSHOTS = (
 )
 
 
-def _missing(message: str) -> None:
+def missing(message: str) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
@@ -52,7 +52,7 @@ def chromium() -> str:
     if shutil.which(CHROMIUM):
         return CHROMIUM
     if os.geteuid() != 0:
-        _missing("needs Debian's Chromium: apt-get install chromium")
+        missing("needs Debian's Chromium: apt-get install chromium")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for argv in (
         ["apt-get", "update", "-q"],
@@ -60,7 +60,7 @@ def chromium() -> str:
     ):
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
-            _missing(f"could not install chromium ({' '.join(argv)}): {done.stderr[-500:]}")
+            missing(f"could not install chromium ({' '.join(argv)}): {done.stderr[-500:]}")
     return CHROMIUM
 
 
