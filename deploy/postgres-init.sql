@@ -7,3 +7,4 @@ CREATE DATABASE microshop_payments;
 CREATE DATABASE microshop_shipping;
 CREATE DATABASE microshop_order_history;
 CREATE DATABASE microshop_web;
+CREATE DATABASE microshop_ops;

@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp
 
 from microshop import __version__
-from microshop.chassis import fault_routes, faults, lifecycle_routes
+from microshop.chassis import fault_routes, faults, lifecycle_routes, status_routes
 from microshop.chassis.auth import JwksKeySource, KeySource, TokenVerifier
 from microshop.chassis.client import Resilience, ServiceClient
 from microshop.chassis.data import open_database
@@ -37,6 +37,7 @@ from microshop.chassis.migrations import upgrade_to_head
 from microshop.chassis.presence import Presence
 from microshop.chassis.service_auth import ServiceCredential, load_or_create_key
 from microshop.chassis.settings import ServiceSettings
+from microshop.chassis.telemetry import Telemetry
 from microshop.contracts.events import Event
 
 log = structlog.get_logger()
@@ -70,11 +71,13 @@ class ServiceApp(FastAPI):
         self.lean_routes = list(lean)
         self.max_body_bytes = max_body_bytes
         self.outermost: ServiceMiddleware | None = None
+        # Configured by the lifespan; until then spans propagate and are dropped.
+        self.telemetry = Telemetry()
 
     def build_middleware_stack(self) -> ASGIApp:
         fastapi_stack = super().build_middleware_stack()
         lean = LeanDispatch(fastapi_stack, self.lean_routes)
-        self.outermost = ServiceMiddleware(lean, max_bytes=self.max_body_bytes)
+        self.outermost = ServiceMiddleware(lean, self.max_body_bytes, self.telemetry)
         return self.outermost
 
     def served(self) -> int:
@@ -106,6 +109,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             ),
             credential=app.state.service_credential,
         )
+        app.telemetry.configure(settings, spec.name, app.state.presence.discovery.endpoints)
+        app.state.client.tracer = app.telemetry.tracer
         keys = spec.key_source(app) if spec.key_source else JwksKeySource(app.state.client)
         app.state.verifier = TokenVerifier(keys)
         app.state.events = None
@@ -122,6 +127,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                     spec.handlers,
                     app,
                     replicas=settings.stream_replicas,
+                    telemetry=app.telemetry,
                 )
                 app.state.events.start()
             elif spec.handlers:
@@ -140,10 +146,11 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             if app.state.events is not None:
                 await app.state.events.stop()
             await app.state.client.close()
+            await app.telemetry.close()
             await app.state.db.close()
 
     app = ServiceApp(
-        [fault_routes.routes, lifecycle_routes.routes, *spec.lean],
+        [fault_routes.routes, lifecycle_routes.routes, status_routes.routes, *spec.lean],
         settings.max_body_bytes,
         title=f"microshop {spec.name}",
         version=__version__,

@@ -8,6 +8,9 @@ timeout, never pile up without bound).
     user = await client.get("users", f"/users/{user_id}", token=principal.token)
     if user.status == 404: ...
 
+Each call is a client span of the current trace (its `traceparent` goes with
+it) and is counted and timed per peer and outcome (chassis/metrics.py).
+
 A call that cannot be answered (connection refused, timeout, the peer's 5xx, an
 open breaker) raises `Unavailable`, which the app answers as a JSON 503
 with Retry-After.
@@ -23,6 +26,7 @@ from typing import Any
 import orjson
 import structlog
 
+from microshop.chassis import metrics, tracing
 from microshop.chassis.backoff import backoff
 from microshop.chassis.breaker import CircuitBreaker
 from microshop.chassis.discovery import Discovery
@@ -76,8 +80,11 @@ class ServiceClient:
         discovery: Discovery,
         policy: Resilience | None = None,
         credential: ServiceCredential | None = None,
+        tracer: tracing.Tracer | None = None,
     ) -> None:
         self.discovery = discovery
+        # Read when a call is made: the app configures its tracer after making us.
+        self.tracer = tracer or tracing.default_tracer()
         # Every call carries this service's credential: /internal routes require it.
         self.credential = credential
         self.policy = policy or Resilience()
@@ -87,6 +94,12 @@ class ServiceClient:
         self._outstanding: dict[str, int] = defaultdict(int)
         self._failures: dict[str, int] = defaultdict(int)
         self._ejected_until: dict[str, float] = {}
+        metrics.watch_breakers(self)
+
+    @property
+    def breaker_states(self) -> dict[str, str]:
+        """Each downstream's breaker: closed, half_open or open."""
+        return {peer: str(breaker.state) for peer, breaker in self.breakers.items()}
 
     def choose(self, service: str, avoid: frozenset[str] = frozenset()) -> str:
         """One live instance of `service`: the less busy of two picked at random
@@ -128,7 +141,37 @@ class ServiceClient:
         token: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        span = self.tracer.start(f"{method} {service}", tracing.CLIENT)
+        span.attributes["url.path"] = path
+        span.attributes["peer.service"] = service
+        began = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            reply = await self._request(method, service, path, json, token, headers, span)
+            outcome = metrics.outcome_of(reply.status)
+            span.attributes["http.response.status_code"] = reply.status
+            return reply
+        except Unavailable as exc:
+            # Refused at once by an open breaker, or no answer after the retries.
+            outcome = "breaker_open" if self.breaker(service).state == "open" else "unavailable"
+            span.fail(exc.message)
+            raise
+        finally:
+            metrics.observe_call(service, method, outcome, time.perf_counter() - began)
+            self.tracer.finish(span)
+
+    async def _request(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        json: Any,
+        token: str | None,
+        headers: dict[str, str] | None,
+        span: tracing.Span,
+    ) -> Reply:
         all_headers = dict(headers or {})
+        all_headers["traceparent"] = span.traceparent
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         if self.credential is not None:

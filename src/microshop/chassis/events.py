@@ -13,6 +13,7 @@ from microshop.chassis.bus import Bus, connect_bus
 from microshop.chassis.data import Database
 from microshop.chassis.inbox import EventHandler, Inbox
 from microshop.chassis.outbox import OutboxRelay
+from microshop.chassis.telemetry import Telemetry
 from microshop.contracts.events import Event
 
 log = structlog.get_logger()
@@ -28,9 +29,10 @@ class EventWiring:
         handlers: Mapping[type[Event], EventHandler],
         app: object,
         replicas: int = 1,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.bus: Bus = connect_bus(broker_url, prefix, replicas=replicas)
-        self.inbox = Inbox(service, db, app, handlers)
+        self.inbox = Inbox(service, db, app, handlers, telemetry)
         if handlers:
             self.bus.consume(service, self.inbox.event_types, self.inbox.handle_batch)
         self.relay = OutboxRelay(db, self.bus)

@@ -7,21 +7,29 @@ What the broker has ready is applied in one transaction (the inbox insert is
 batch runs in its own savepoint: one that fails is undone alone (the bus retries
 it), and the others commit and are acked.
 
+Each event handled is a consumer span, child of the span that recorded the event
+(the envelope's `trace`), one JSON line in the request log, and a sample of the
+consumer's lag (chassis/metrics.py).
+
 A handler takes the open transaction and the typed event:
 
     async def send_order_confirmation(ctx: EventContext, event: OrderCreated) -> None:
         await ctx.tx.execute(...)
 """
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
+from microshop.chassis import metrics, tracing
 from microshop.chassis.bus import Delivery, Outcome
+from microshop.chassis.bus import error_text as bus_error
 from microshop.chassis.data import Database, Transaction, insert_into, utc_now
 from microshop.chassis.event_tables import inbox
+from microshop.chassis.telemetry import Telemetry
 from microshop.contracts.events import Envelope, Event
 
 log = structlog.get_logger()
@@ -43,11 +51,22 @@ class UndecodableEvent(ValueError):
     """The body is not an event this consumer can read: it counts as a failed attempt."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decoded:
     envelope: Envelope
     fact: Event
     handle: EventHandler
+    span: tracing.Span | None = None
+    duplicate: bool = False
+    began: float = field(default_factory=time.perf_counter)
+
+
+def order_of(envelope: Envelope) -> int | None:
+    """The order an event is about, if any (its `order_id`, or an order event's `id`)."""
+    found = envelope.data.get("order_id")
+    if found is None and envelope.type.startswith("order."):
+        found = envelope.data.get("id")
+    return found if isinstance(found, int) else None
 
 
 class Inbox:
@@ -57,8 +76,10 @@ class Inbox:
         db: Database,
         app: Any,
         handlers: Mapping[type[Event], EventHandler],
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.consumer, self.db, self.app = consumer, db, app
+        self.telemetry = telemetry or Telemetry()
         self.handlers = {event_type.TYPE: (event_type, h) for event_type, h in handlers.items()}
         self.duplicates = 0
 
@@ -98,9 +119,41 @@ class Inbox:
         except Exception as exc:
             for position, _ in ready:
                 outcomes[position] = outcomes[position] or exc
-            return outcomes
-        self.duplicates += duplicates
+        else:
+            self.duplicates += duplicates
+        for position, decoded in ready:
+            self._observed(decoded, outcomes[position])
         return outcomes
+
+    def _observed(self, decoded: Decoded, error: Outcome) -> None:
+        envelope, span = decoded.envelope, decoded.span
+        outcome = "failed" if error is not None else "duplicate" if decoded.duplicate else "handled"
+        lag = None
+        if outcome == "handled":
+            lag = time.time() - envelope.occurred_at.timestamp()
+        metrics.observe_event(envelope.type, outcome, lag)
+        if span is None:
+            return
+        if error is not None:
+            span.fail(bus_error(error))
+        self.telemetry.tracer.finish(span)
+        record: dict[str, Any] = {
+            "kind": "event",
+            "service": span.service,
+            "instance": self.telemetry.instance,
+            "type": envelope.type,
+            "event_id": str(envelope.id),
+            "source": envelope.source,
+            "outcome": outcome,
+            "ms": round((time.perf_counter() - decoded.began) * 1000, 2),
+            "trace_id": span.trace_id,
+            "span_id": span.span_id,
+        }
+        if (order_id := order_of(envelope)) is not None:
+            record["order_id"] = order_id
+        if error is not None:
+            record["error"] = bus_error(error)
+        self.telemetry.request_log.write(record)
 
     async def _apply_each(
         self, tx: Transaction, ready: list[tuple[int, Decoded]], outcomes: list[Outcome]
@@ -120,15 +173,30 @@ class Inbox:
     async def _apply(self, tx: Transaction, decoded: Decoded) -> int:
         """Applies one event; returns 1 if it was a duplicate (already handled)."""
         envelope = decoded.envelope
-        first_time = await tx.insert(
-            RECORD,
-            consumer=self.consumer,
-            event_id=str(envelope.id),
-            type=envelope.type,
-            handled_at=utc_now(),
+        span = decoded.span = self.telemetry.tracer.start(
+            f"handle {envelope.type}",
+            tracing.CONSUMER,
+            tracing.parse_traceparent(envelope.trace),
+            inherit=False,
         )
-        if first_time is None:
-            log.info("duplicate event ignored", event_id=str(envelope.id), type=envelope.type)
-            return 1
-        await decoded.handle(EventContext(tx, envelope, self.app), decoded.fact)
-        return 0
+        span.attributes["messaging.consumer"] = self.consumer
+        span.attributes["messaging.message.id"] = str(envelope.id)
+        if (order_id := order_of(envelope)) is not None:
+            span.attributes["order.id"] = order_id
+        token = tracing.enter(span)
+        try:
+            first_time = await tx.insert(
+                RECORD,
+                consumer=self.consumer,
+                event_id=str(envelope.id),
+                type=envelope.type,
+                handled_at=utc_now(),
+            )
+            if first_time is None:
+                log.info("duplicate event ignored", event_id=str(envelope.id), type=envelope.type)
+                decoded.duplicate = True
+                return 1
+            await decoded.handle(EventContext(tx, envelope, self.app), decoded.fact)
+            return 0
+        finally:
+            tracing.leave(token)

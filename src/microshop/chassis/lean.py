@@ -229,6 +229,7 @@ class LeanDispatch:
         method, path = scope["method"], scope["path"]
         found = self.exact.get((method, path))
         if found is not None:
+            scope["route_template"] = path
             return found
         # Another method on a lean path goes on to FastAPI, which has the twin routes
         # (POST /products) or answers 405 itself.
@@ -236,5 +237,6 @@ class LeanDispatch:
             matched = entry.pattern.match(path) if entry.pattern else None
             if matched is not None and entry.method == method:
                 scope["path_params"] = matched.groupdict()
+                scope["route_template"] = entry.path
                 return entry.endpoint
         return None

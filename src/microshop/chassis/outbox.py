@@ -25,6 +25,7 @@ from microshop.chassis.backoff import backoff
 from microshop.chassis.bus import Bus, Outgoing
 from microshop.chassis.data import Database, Query, Transaction, insert_into, timestamp, utc_now
 from microshop.chassis.event_tables import outbox
+from microshop.chassis.tracing import current_traceparent
 from microshop.contracts.events import Envelope, Event
 
 log = structlog.get_logger()
@@ -64,8 +65,10 @@ def _mark_sent(count: int) -> Query:
 
 
 async def record_event(tx: Transaction, fact: Event, trace: str | None = None) -> Envelope:
-    """Adds `fact` to the outbox inside the transaction; the relay wakes on commit."""
-    envelope = fact.envelope(trace)
+    """Adds `fact` to the outbox inside the transaction; the relay wakes on commit.
+    The envelope carries `trace`, by default the context of the span active now, so
+    the consumers' work joins the trace of the request that caused the event."""
+    envelope = fact.envelope(trace or current_traceparent())
     await tx.execute(
         RECORD,
         event_id=str(envelope.id),
@@ -86,6 +89,9 @@ class OutboxRelay:
         self._stopping = False
         self._measured_at = 0.0
         self._pruned_at = 0.0
+        # As last measured (the ops console shows them).
+        self.backlog = 0
+        self.oldest_age_s = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -142,8 +148,9 @@ class OutboxRelay:
         self._measured_at = time.monotonic()
         row = await self.db.fetch_one(UNSENT)
         count, oldest = (row["count"], row["oldest"]) if row else (0, None)
-        BACKLOG.set(count or 0)
         age = (utc_now() - timestamp(oldest)).total_seconds() if oldest is not None else 0
+        self.backlog, self.oldest_age_s = count or 0, age
+        BACKLOG.set(self.backlog)
         OLDEST_AGE.set(age)
         if self._measured_at - self._pruned_at > PRUNE_EVERY_S:
             self._pruned_at = self._measured_at

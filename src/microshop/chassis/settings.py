@@ -64,6 +64,19 @@ class ServiceSettings(BaseSettings):
     # fills in its --host and --port when these are not set. No port: no registration.
     advertise_host: str | None = _shared("ADVERTISE_HOST", None)
     advertise_port: int | None = _shared("ADVERTISE_PORT", None)
+    # Traces (chassis/tracing.py): off records no span (trace ids still travel and
+    # are logged). A trace's root is sampled with this probability, and the first
+    # root of every 1/per_second seconds; callers' decisions are followed.
+    tracing: bool = _shared("TRACING", True)
+    trace_sample_ratio: float = _shared("TRACE_SAMPLE_RATIO", 0.0)
+    trace_sample_per_second: float = _shared("TRACE_SAMPLE_PER_SECOND", 1.0)
+    # Where spans go over OTLP/HTTP (a base URL: Jaeger, Tempo, a collector, e.g.
+    # http://127.0.0.1:4318); None: the ops service, which keeps the last traces.
+    otlp_endpoint: str | None = _shared("OTLP_ENDPOINT", None)
+    # One JSON line per request served and per event handled: `file` writes
+    # <data dir>/logs/<instance>.jsonl (what `microshop logs --order` reads),
+    # `stderr` writes them with the other log lines (containers), `off` none.
+    request_log: str = _shared("REQUEST_LOG", "file")
     # Fault injection, off by default: crash points to SIGKILL at (chassis/faults.py).
     crash_at: str | None = _shared("CRASH_AT", None)
 

@@ -13,6 +13,7 @@ from microshop.cli.saga import saga_app
 from microshop.cli.serve import serve
 from microshop.cli.settings import settings_app
 from microshop.cli.system import down, logs, status, up
+from microshop.cli.trace import trace
 
 app = typer.Typer(
     help="microshop: an e-commerce platform built as real microservices.", no_args_is_help=True
@@ -24,7 +25,7 @@ def main() -> None:
     """microshop: an e-commerce platform built as real microservices."""
 
 
-for command in (serve, up, down, status, logs, services, scale):
+for command in (serve, up, down, status, logs, services, scale, trace):
     app.command()(command)
 app.add_typer(gateway_app, name="gateway")
 # `microshop bench`: its module imports only typer and rich until a run starts.

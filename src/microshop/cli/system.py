@@ -21,6 +21,7 @@ from microshop.runtime.errors import StartupError
 
 if TYPE_CHECKING:
     from microshop.runtime.settings import RuntimeSettings
+    from microshop.runtime.state import RunPaths
     from microshop.runtime.system import UpOptions
 
 
@@ -157,17 +158,29 @@ def status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
 
 def logs(
+    service: Annotated[
+        str | None,
+        typer.Argument(help="a service: its request log (one line per request and event)"),
+    ] = None,
+    order: Annotated[
+        int | None,
+        typer.Option("--order", min=1, help="only this order's path, across every service"),
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     lines: Annotated[int, typer.Option("--lines", min=0, help="how many last lines")] = 50,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="keep printing new lines until Ctrl-C")
     ] = False,
 ) -> None:
-    """Print the log of a system started with `microshop up --detach`."""
+    """Print the log of a system started with `microshop up --detach`; with a service
+    or --order, the services' request logs (an order's path through every service)."""
     from microshop.runtime.logs import ensure_log, follow_log, log_tail
     from microshop.runtime.state import RunPaths
 
     paths = RunPaths(data_dir.resolve())
+    if service is not None or order is not None:
+        _request_logs(paths, service, order, lines, follow)
+        return
     try:
         ensure_log(paths)
     except StartupError as exc:
@@ -181,3 +194,34 @@ def logs(
             typer.echo(line)
     except KeyboardInterrupt:
         pass  # Ctrl-C is how a follow ends
+
+
+def _request_logs(
+    paths: "RunPaths", service: str | None, order: int | None, lines: int, follow: bool
+) -> None:
+    from microshop.runtime import request_logs
+
+    try:
+        # An order's traces are found in every service's log, then shown for `service`.
+        everything = request_logs.log_files(paths)
+        shown = request_logs.log_files(paths, service) if service else everything
+    except StartupError as exc:
+        fail(str(exc))
+    records = request_logs.read_records(everything if order is not None else shown)
+    if order is not None:
+        records = request_logs.order_path(records, order)
+    names = {path.stem for path in shown}
+    mine = [r for r in records if r.get("instance", r.get("service")) in names]
+    for record in mine[-lines:] if lines else []:
+        typer.echo(request_logs.describe(record))
+    if not follow:
+        return
+    belongs = request_logs.OrderFilter(order, records) if order is not None else None
+    try:
+        for record in request_logs.follow_records(everything if order is not None else shown):
+            if belongs is not None and not belongs(record):
+                continue
+            if record.get("instance", record.get("service")) in names:
+                typer.echo(request_logs.describe(record))
+    except KeyboardInterrupt:
+        pass

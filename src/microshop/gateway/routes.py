@@ -27,6 +27,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/payments", "payments", "/payments"),
     Route("/api/shipments", "shipping", "/shipments"),
     Route("/api/order-history", "order_history", "/order-history"),
+    # The ops console's pages (admins only), served by the ops service.
+    Route("/ops", "ops", "/ops"),
 )
 
 # The storefront's pages and files (services/web), forwarded with their paths

@@ -69,6 +69,7 @@ class Supervisor:
         self.control_url: str | None = None
         self._background: list[asyncio.Task[None]] = []
         self._control: web.AppRunner | None = None
+        self._control_port: int | None = None
         self._stop_requested = asyncio.Event()
 
     async def run(self) -> None:
@@ -118,6 +119,10 @@ class Supervisor:
                 broker_url=self.broker_url,
                 bus_prefix=self.options.bus_prefix,
             )
+            # The ops console asks the control API to stop and start instances: its
+            # port is chosen now, so the services are told it; it listens once all are up.
+            self._control_port = free_port()
+            env["MICROSHOP_OPS_CONTROL_URL"] = url(self._control_port)
             self.fleet = Fleet(
                 self.plan, env, self._supervise_service, self._operator(), self._changed
             )
@@ -205,7 +210,7 @@ class Supervisor:
         assert self.fleet is not None
         runner = web.AppRunner(control_app(self.fleet, self._operator()), access_log=None)
         await runner.setup()
-        port = free_port()
+        port = self._control_port or free_port()
         await web.TCPSite(runner, HOST, port).start()
         self._control, self.control_url = runner, url(port)
 

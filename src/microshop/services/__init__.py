@@ -13,4 +13,5 @@ APPS: dict[str, str] = {
     "shipping": "microshop.services.shipping.main:build_app",
     "order_history": "microshop.services.order_history.main:build_app",
     "web": "microshop.services.web.main:build_app",
+    "ops": "microshop.services.ops.main:build_app",
 }

@@ -75,6 +75,24 @@ DESCRIPTIONS = {
         "key-value bucket), `consul://host:port` or `static:` (MICROSHOP_PEERS, for "
         "Compose and Kubernetes DNS). Unset: the broker when it is NATS, else static."
     ),
+    "MICROSHOP_TRACING": (
+        "Record spans (chassis/tracing.py); off, trace ids still travel and are logged."
+    ),
+    "MICROSHOP_TRACE_SAMPLE_RATIO": (
+        "Share of new traces recorded (0 to 1); a caller's sampled `traceparent` is always followed."
+    ),
+    "MICROSHOP_TRACE_SAMPLE_PER_SECOND": (
+        "New traces recorded per second and process on top of the ratio (0: none): "
+        "every order of a person clicking, a few of a load test."
+    ),
+    "MICROSHOP_OTLP_ENDPOINT": (
+        "Base URL of an OTLP/HTTP collector (Jaeger, Tempo, …: `http://host:4318`). "
+        "Unset: spans go to the ops service, which keeps the last traces for /ops."
+    ),
+    "MICROSHOP_REQUEST_LOG": (
+        "One JSON line per request and event handled: `file` "
+        "(`<data dir>/logs/<instance>.jsonl`, read by `microshop logs --order`), `stderr` or `off`."
+    ),
     "MICROSHOP_INSTANCE_ID": (
         "This instance's id in the registry; `microshop up` names them orders-1, "
         "orders-2, … Unset: the service's name and a random suffix."
@@ -98,6 +116,17 @@ DESCRIPTIONS = {
     ),
     "MICROSHOP_NOTIFICATIONS_MAIL_DIR": (
         "Where e-mails are written without SMTP. Unset: `<data dir>/mail`."
+    ),
+    "MICROSHOP_OPS_TRACES_KEPT": (
+        "How many of the last traces the ops service keeps (their spans); the oldest go first."
+    ),
+    "MICROSHOP_OPS_TRACE_CONSOLE": (
+        "Record the ops service's own spans (its console polls every instance); "
+        "off by default, so the traces kept are the shop's."
+    ),
+    "MICROSHOP_OPS_CONTROL_URL": (
+        "The supervisor's control API, for the console's stop and start buttons; "
+        "`microshop up` sets it."
     ),
     "MICROSHOP_ORDERS_SAGA_STEP_ATTEMPTS": (
         "Attempts of a saga step that gets no answer before its outcome counts as unknown."

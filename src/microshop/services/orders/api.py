@@ -8,6 +8,7 @@ from microshop.chassis.deps import Client, Db
 from microshop.chassis.idempotency import IdempotencyKey, mark_replayed, optional_key
 from microshop.chassis.lean import LeanRoutes, reply
 from microshop.chassis.paging import IdPath, PageQuery
+from microshop.chassis.tracing import annotate_order
 from microshop.services.orders import service
 from microshop.services.orders.domain import Order
 from microshop.services.orders.orchestrator import Orchestrator
@@ -79,6 +80,7 @@ async def _place(
     sagas = orchestrator(request)
     db, client = request.app.state.db, request.app.state.client
     placed = await service.place_order(db, client, user, new, sagas.saga_owner, idempotency_key)
+    annotate_order(placed.order.id)
     if not placed.replayed:
         sagas.launch(placed.order.id, placed.progress)
     if wait := wait_seconds(prefer):
@@ -94,6 +96,7 @@ async def list_orders(db: Db, user: CurrentUser, page: PageQuery) -> list[OrderP
 
 @router.get("/{order_id}", response_model=OrderPublic)
 async def get_order(order_id: IdPath, db: Db, user: CurrentUser) -> OrderPublic:
+    annotate_order(order_id)
     return await _with_timeline(db, user, order_id)
 
 
@@ -107,6 +110,7 @@ async def cancel_order(
     user: CurrentUser,
     prefer: Prefer = None,
 ) -> OrderPublic:
+    annotate_order(order_id)
     await service.request_cancel(db, client, user, order_id)
     orchestrator(request).launch(order_id)
     if wait := wait_seconds(prefer):

@@ -169,7 +169,9 @@ class Orchestrator:
             await self.store.log(order_id, step, "started")
         crash_point(f"{step}.started")
         try:
-            result = await self._with_retries(step, progress)
+            with self.client.tracer.span(f"saga step {step}") as span:
+                span.attributes["order.id"] = order_id
+                result = await self._with_retries(step, progress)
         except Unknown as exc:
             crash_point(f"{step}.called")
             new = ORDER_SAGA.step_failed(state, f"{step} unavailable", outcome_unknown=True)
@@ -201,7 +203,9 @@ class Orchestrator:
         deadline, attempt = loop.time() + self.compensation_deadline, 0
         while True:
             try:
-                result = await STEP_NAMED[step].compensation(self.client, progress.order)
+                with self.client.tracer.span(f"saga compensate {step}") as span:
+                    span.attributes["order.id"] = order_id
+                    result = await STEP_NAMED[step].compensation(self.client, progress.order)
                 break
             except NotCompensable as exc:
                 # Only a cancellation of an approved order gets here: it stays approved.

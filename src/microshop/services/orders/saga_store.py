@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
+from prometheus_client import Counter
 from sqlalchemy import bindparam, false, or_, select, update
 
 from microshop.chassis.data import Database, Query, Row, Transaction, insert_into, money, utc_now
@@ -23,6 +24,12 @@ from microshop.services.orders.saga import Action, Outcome, Phase, SagaState
 from microshop.services.orders.steps import ORDER_SAGA, SagaOrder
 
 log = structlog.get_logger()
+
+SAGA_OUTCOMES = Counter(
+    "microshop_saga_outcomes",
+    "Order sagas finished, by outcome (approved, rejected, cancelled)",
+    ["outcome"],
+)
 
 # How long a replica's claim on a saga lasts unless renewed; after a crash, the
 # saga waits this long for another process (or the restarted one) to resume it.
@@ -230,6 +237,7 @@ class SagaStore:
             if state.finished:
                 await self._finish_order(tx, order, state)
         if state.finished:
+            SAGA_OUTCOMES.labels(state.outcome.value if state.outcome else "none").inc()
             # Debug, not info: one line per order is most of a busy log (and its CPU).
             log.debug(
                 "saga finished", order_id=order.order_id, outcome=state.outcome, reason=state.reason
