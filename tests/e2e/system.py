@@ -119,3 +119,6 @@ def running_system(
         left = [pid for pid in pids if not gone(pid)]
         assert not left, f"processes left behind: {left}"
         assert not (data_dir / "run" / "state.json").exists()
+        # Every process stopped on SIGTERM, none had to be killed.
+        log = (data_dir / "logs" / "microshop.log").read_text(errors="replace")
+        assert "ignored SIGTERM" not in log, [x for x in log.splitlines() if "ignored" in x]

@@ -31,6 +31,7 @@ from microshop.chassis.bus import (
     quietly,
     settle,
 )
+from microshop.chassis.tasks import stop_tasks
 
 log = structlog.get_logger()
 
@@ -306,11 +307,7 @@ class NatsBus:
         return replayed
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks(self._tasks)
         self._tasks.clear()
         if self.nc is not None:
             await quietly(self.nc.close)

@@ -10,7 +10,6 @@ consumer's inbox dedupes).
 """
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, cast
 
@@ -35,6 +34,7 @@ from microshop.chassis.bus import (
     quietly,
     settle,
 )
+from microshop.chassis.tasks import stop_tasks
 
 log = structlog.get_logger()
 
@@ -256,11 +256,7 @@ class RabbitBus:
         return replayed
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks(list(self._tasks))
         if self.connection is not None:
             await quietly(self.connection.close)
         self.connection = self.channel = self.exchange = self.dead_exchange = None

@@ -12,12 +12,12 @@ after a start, before the watch has answered, still find their way.
 """
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from typing import Protocol
 
 from microshop.chassis.registry import Instance, Registry
 from microshop.chassis.registry.follow import follow
+from microshop.chassis.tasks import stop_tasks
 
 
 class Discovery(Protocol):
@@ -63,8 +63,5 @@ class RegistryDiscovery:
             )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_tasks([self._task])
+        self._task = None

@@ -13,6 +13,7 @@ from microshop.chassis.bus import Bus, connect_bus
 from microshop.chassis.data import Database
 from microshop.chassis.inbox import EventHandler, Inbox
 from microshop.chassis.outbox import OutboxRelay
+from microshop.chassis.tasks import stop_tasks
 from microshop.chassis.telemetry import Telemetry
 from microshop.contracts.events import Event
 
@@ -66,10 +67,6 @@ class EventWiring:
 
     async def stop(self) -> None:
         self.relay.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks(self._tasks)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.bus.close(), timeout=5)

@@ -27,6 +27,7 @@ from microshop.chassis.data.database import Database, Row, Transaction
 from microshop.chassis.data.errors import IntegrityViolation, UniqueViolation
 from microshop.chassis.data.query import Query
 from microshop.chassis.data.values import sqlite_timestamp
+from microshop.chassis.tasks import stop_tasks
 
 # sqlite3's extended result codes for a unique key and a primary key collision.
 _UNIQUE_CODES = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
@@ -214,11 +215,8 @@ class SqliteDatabase(Database):
             self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     async def close(self) -> None:
-        if self._checkpoints is not None:
-            self._checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoints
-            self._checkpoints = None
+        await stop_tasks([self._checkpoints])
+        self._checkpoints = None
         with contextlib.suppress(sqlite3.Error):
             self.checkpoint()
         for conn in (self._writer, self._reader, self._checkpoint_conn):

@@ -15,7 +15,6 @@ dropped it when its TTL ran out.
 """
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -24,6 +23,7 @@ import structlog
 
 from microshop.chassis.backoff import backoff
 from microshop.chassis.registry.model import HEARTBEAT_S, Instance, NotRegistered, Registry
+from microshop.chassis.tasks import stop_tasks
 
 log = structlog.get_logger()
 
@@ -92,11 +92,8 @@ class Heartbeat:
 
     async def stop(self, *, deregister: bool = True) -> None:
         """Stops heartbeating and (unless told otherwise) deregisters."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_tasks([self._task])
+        self._task = None
         self.registered.clear()
         if deregister:
             try:

@@ -20,6 +20,7 @@ from microshop.chassis.backoff import backoff
 from microshop.chassis.client import ServiceClient
 from microshop.chassis.data import Database, Query
 from microshop.chassis.faults import crash_point
+from microshop.chassis.tasks import stop_tasks
 from microshop.contracts.errors import Unavailable
 from microshop.services.orders.models import sagas
 from microshop.services.orders.saga import Action, Phase
@@ -72,12 +73,7 @@ class Orchestrator:
 
     async def stop(self) -> None:
         self._stopping = True
-        tasks = [t for t in (self._sweeper, *self.running.values()) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks([self._sweeper, *self.running.values()])
 
     def launch(self, order_id: int, progress: Progress | None = None) -> None:
         """Drives the saga in this process: from `progress` if the caller just wrote
