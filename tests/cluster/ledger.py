@@ -15,8 +15,8 @@ FINAL = frozenset({"approved", "rejected", "cancelled"})
 @dataclass
 class Ledger:
     statuses: dict[int, str]  # order id -> status, every order the orders service holds
-    approved_quantity: int  # of the product under load, in approved orders
-    stock: int
+    approved_quantity: int  # of the products under load, in approved orders
+    stock: int  # what is left of them
     mails: Counter[int]  # order id -> confirmation e-mails
     history: dict[int, str | None]  # order id -> status in order_history's view
     shipments: Counter[int]  # order id -> shipments made for it
@@ -42,7 +42,7 @@ def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         return db.execute(sql).fetchall()
 
 
-async def read(data: Path, product_id: int) -> Ledger:
+async def read(data: Path, products: list[int]) -> Ledger:
     orders = await asyncpg.connect(
         host="127.0.0.1", user="postgres", database="microshop_cluster_orders"
     )
@@ -52,8 +52,8 @@ async def read(data: Path, product_id: int) -> Ledger:
         }
         approved = await orders.fetchval(
             "SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o"
-            " ON o.id = l.order_id WHERE o.status = 'approved' AND l.product_id = $1",
-            product_id,
+            " ON o.id = l.order_id WHERE o.status = 'approved' AND l.product_id = ANY($1)",
+            products,
         )
     finally:
         await orders.close()
@@ -61,7 +61,9 @@ async def read(data: Path, product_id: int) -> Ledger:
         host="127.0.0.1", user="postgres", database="microshop_cluster_catalog"
     )
     try:
-        stock = await catalog.fetchval("SELECT stock FROM products WHERE id = $1", product_id)
+        stock = await catalog.fetchval(
+            "SELECT SUM(stock) FROM products WHERE id = ANY($1)", products
+        )
     finally:
         await catalog.close()
     mails: Counter[int] = Counter()

@@ -18,6 +18,11 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def _buckets(times: list[float], width: float = 5.0) -> list[int]:
+    counts = Counter(int(t // width) for t in times)
+    return [counts.get(i, 0) for i in range(max(counts, default=-1) + 1)]
+
+
 def summary(
     load: Load,
     book: Ledger,
@@ -33,8 +38,10 @@ def summary(
     return {
         "offered": {"orders": len(load.answers), "per_s": load.rate, "seconds": load.seconds},
         "answers": dict(Counter(str(a.status or a.error) for a in load.answers)),
+        "refused_with": load.refusals(),
         "answered_201": len(accepted),
         "accepted_per_s": round(len(accepted) / load.seconds, 1),
+        "accepted_in_each_5_s": _buckets([a.done for a in load.answers if a.status == 201]),
         "outcomes": dict(Counter(book.statuses.values())),
         "orders_lost": sum(1 for o in accepted if book.statuses.get(o or 0) not in FINAL),
         "events_applied_twice": {k: len(v) for k, v in book.applied_twice().items()},

@@ -43,6 +43,9 @@ cleanup() {
     local status=$?
     set +e
     trap - EXIT INT TERM
+    if [ -n "${MICROSHOP_CLUSTER_KEEP_LOGS:-}" ]; then
+        mkdir -p "$MICROSHOP_CLUSTER_KEEP_LOGS" && cp "$work"/logs/*.log "$MICROSHOP_CLUSTER_KEEP_LOGS"/
+    fi
     if [ "$status" != 0 ]; then
         for log in "$work"/logs/*.log; do
             echo "--- last lines of $(basename "$log")"

@@ -11,6 +11,12 @@ from microshop.chassis.data.errors import IntegrityViolation, UniqueViolation
 from microshop.chassis.data.query import Query
 
 POOL_SIZE = 10
+# Our transactions last milliseconds. One left open longer belongs to an instance
+# that is gone (its host cut off, its process frozen): the server ends it, and so
+# frees the rows it locked, instead of keeping them until TCP gives up (hours),
+# while every other instance waits on them.
+IDLE_IN_TRANSACTION_MS = 2000
+SESSION_SETTINGS = {"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS)}
 
 
 def _translated(exc: asyncpg.IntegrityConstraintViolationError) -> IntegrityViolation:
@@ -131,7 +137,11 @@ class PostgresDatabase(Database):
     async def connect(cls, url: str, pool_size: int = POOL_SIZE) -> "PostgresDatabase":
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=pool_size, statement_cache_size=512
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            statement_cache_size=512,
+            server_settings=SESSION_SETTINGS,
         )
         return cls(url, pool)
 
