@@ -5,9 +5,9 @@
 # NATS JetStream server of one cluster (streams and the registry on all three).
 #   h1  the gateway (`microshop gateway serve`), users, payments, shipping
 #   h2  orders, catalog
-#   h3  orders, catalog, notifications, order_history
-# orders and catalog keep their data in the machine's PostgreSQL (shared by their
-# two instances; the hosts reach it through a forwarder on the bridge address),
+#   h3  users, orders, catalog, notifications, order_history
+# users, orders and catalog keep their data in the machine's PostgreSQL (shared by
+# their two instances; the hosts reach it through a forwarder on the bridge address),
 # the others in SQLite on their host. tests/cluster/test_host_loss.py then puts
 # orders through the gateway while it cuts h2 off and partitions h3, and prints
 # what it measured. Everything made here (namespaces, links, the bridge, the safety
@@ -34,7 +34,7 @@ mkdir -p "$work/logs"
 venv="$root/.venv/bin"
 pids=()
 made_route=0
-databases="microshop_cluster_orders microshop_cluster_catalog"
+databases="microshop_cluster_users microshop_cluster_orders microshop_cluster_catalog"
 started=$(date +%s)
 say() { echo "==> [$(($(date +%s) - started)) s] $*"; }
 ns() { echo "mscl-h$1"; }
@@ -130,14 +130,20 @@ for n in 1 2 3; do wait_http "http://$net.1$n:8222/healthz" 60; done
 
 export MICROSHOP_BROKER_URL="nats://$net.11:4222,nats://$net.12:4222,nats://$net.13:4222"
 export MICROSHOP_STREAM_REPLICAS=3 MICROSHOP_OPEN=true MICROSHOP_RATE_LIMIT=off
+# With replicas to move to, a breaker open for the chapter's minute would turn a
+# host's few seconds of trouble into a minute of refusals (docs/deploy.md).
+export MICROSHOP_BREAKER_RESET_SECONDS=10
 MICROSHOP_SERVICE_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 export MICROSHOP_SERVICE_KEY
+# Both users instances sign with one key (the first to start makes it).
+export MICROSHOP_USERS_SIGNING_KEY_FILE="$work/keys/jwt-signing-key.pem"
+export MICROSHOP_USERS_DATABASE_URL="postgresql+asyncpg://postgres@$net.1:5432/microshop_cluster_users"
 export MICROSHOP_ORDERS_DATABASE_URL="postgresql+asyncpg://postgres@$net.1:5432/microshop_cluster_orders"
 export MICROSHOP_CATALOG_DATABASE_URL="postgresql+asyncpg://postgres@$net.1:5432/microshop_cluster_catalog"
 declare -A port=([users]=8001 [catalog]=8002 [orders]=8003 [notifications]=8004
     [payments]=8005 [shipping]=8006 [order_history]=8007)
 placement=("1 users" "1 payments" "1 shipping" "2 orders" "2 catalog"
-    "3 orders" "3 catalog" "3 notifications" "3 order_history")
+    "3 users" "3 orders" "3 catalog" "3 notifications" "3 order_history")
 
 say "the services, spread over the hosts"
 for entry in "${placement[@]}"; do
