@@ -11,12 +11,18 @@ from microshop.chassis.data.errors import IntegrityViolation, UniqueViolation
 from microshop.chassis.data.query import Query
 
 POOL_SIZE = 10
-# Our transactions last milliseconds. One left open longer belongs to an instance
-# that is gone (its host cut off, its process frozen): the server ends it, and so
-# frees the rows it locked, instead of keeping them until TCP gives up (hours),
-# while every other instance waits on them.
-IDLE_IN_TRANSACTION_MS = 2000
-SESSION_SETTINGS = {"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS)}
+# Our transactions last milliseconds. One left open much longer belongs to an
+# instance that is gone (its host cut off, its process frozen): the server ends it,
+# and so frees the rows it locked, instead of keeping them until TCP gives up
+# (hours). Meanwhile a statement waits at most LOCK_TIMEOUT_MS for a row, then
+# fails (the caller's retry or compensation takes over): waiting instances would
+# otherwise fill the pool and stop serving everything else.
+IDLE_IN_TRANSACTION_MS = 10_000
+LOCK_TIMEOUT_MS = 3_000
+SESSION_SETTINGS = {
+    "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
+    "lock_timeout": str(LOCK_TIMEOUT_MS),
+}
 
 
 def _translated(exc: asyncpg.IntegrityConstraintViolationError) -> IntegrityViolation:

@@ -182,6 +182,7 @@ class NatsRegistry:
         table: dict[str, tuple[Instance, float]] = {}
         shown: list[Instance] | None = None
         failures = 0
+        stalled = False
         while not self._closed:
             try:
                 kv = await self._bucket()
@@ -209,8 +210,16 @@ class NatsRegistry:
                     # Away from the server, or with the bucket stalled (a JetStream
                     # cluster electing a leader), nothing can refresh a key: keep the
                     # table rather than drop every instance at once.
-                    if self._connected and self._stale(table) and await self._answering():
-                        self._expire(table)
+                    if self._connected and self._stale(table):
+                        if await self._answering():
+                            if stalled:
+                                # Back from a stall: every instance gets one more
+                                # TTL to heartbeat, as after a resubscription.
+                                table = {k: (i, time.monotonic()) for k, (i, _) in table.items()}
+                                stalled = False
+                            self._expire(table)
+                        else:
+                            stalled = True
                     live = ordered(inst for inst, _ in table.values())
                     if shown is None or membership(live) != membership(shown):
                         shown = live
