@@ -56,6 +56,9 @@ DESCRIPTIONS = {
     "MICROSHOP_SQLITE_SYNCHRONOUS": (
         "SQLite's `synchronous` pragma: `FULL` survives power loss too (docs/decisions.md)."
     ),
+    "MICROSHOP_DATABASE_POOL_SIZE": (
+        "Connections an instance keeps to its PostgreSQL or MariaDB server, at most."
+    ),
     "MICROSHOP_MAX_BODY_BYTES": "The largest request body a service accepts (413 above it).",
     "MICROSHOP_BROKER_URL": (
         "The broker: `nats://…` (JetStream) or `amqp://…` (RabbitMQ); "
