@@ -134,7 +134,7 @@ export MICROSHOP_STREAM_REPLICAS=3 MICROSHOP_OPEN=true MICROSHOP_RATE_LIMIT=off
 # host's few seconds of trouble into a minute of refusals (docs/deploy.md).
 export MICROSHOP_BREAKER_RESET_SECONDS=10
 # Six instances share the machine's PostgreSQL with everything else on it.
-export MICROSHOP_DATABASE_POOL_SIZE=4
+export MICROSHOP_DATABASE_POOL_SIZE=5
 MICROSHOP_SERVICE_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 export MICROSHOP_SERVICE_KEY
 # Both users instances sign with one key (the first to start makes it).

@@ -18,7 +18,7 @@ POOL_SIZE = 10
 # fails (the caller's retry or compensation takes over): waiting instances would
 # otherwise fill the pool and stop serving everything else.
 IDLE_IN_TRANSACTION_MS = 10_000
-LOCK_TIMEOUT_MS = 3_000
+LOCK_TIMEOUT_MS = 1_000
 SESSION_SETTINGS = {
     "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
     "lock_timeout": str(LOCK_TIMEOUT_MS),
