@@ -21,14 +21,20 @@ if [ "$(id -u)" != 0 ]; then
     echo "nftables rules to stand in for three hosts. Run it as root (CI does)." >&2
     exit 1
 fi
+net=10.231.1
+bridge=msclbr0
+safety_route="unreachable 10.231.0.0/16 metric 4000"
 if ! command -v nft >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nftables >/dev/null
 fi
 
-net=10.231.1
-bridge=msclbr0
-safety_route="unreachable 10.231.0.0/16 metric 4000"
+# Another run's hosts (or what a killed run left): touch nothing of theirs.
+if ip link show "$bridge" >/dev/null 2>&1 || ip netns list | grep -q '^mscl-h'; then
+    echo "the bridge $bridge or a namespace mscl-h* exists: another make test-cluster runs," >&2
+    echo "or one was killed before it could clean up (ip netns del mscl-h1 ...; ip link del $bridge)" >&2
+    exit 1
+fi
 work=$(mktemp -d /tmp/microshop-cluster.XXXXXX)
 mkdir -p "$work/logs"
 venv="$root/.venv/bin"

@@ -32,8 +32,14 @@ if ! command -v dockerd >/dev/null || ! command -v mmdebstrap >/dev/null; then
         docker.io mmdebstrap >/dev/null
 fi
 
-work=$(mktemp -d /tmp/microshop-compose.XXXXXX)
 bridge=mscompose0
+# Another run's engine (or what a killed run left): touch nothing of theirs.
+if ip link show "$bridge" >/dev/null 2>&1; then
+    echo "the bridge $bridge exists: another make test-compose runs, or one was killed" >&2
+    echo "before it could clean up (stop its dockerd, then: ip link del $bridge)" >&2
+    exit 1
+fi
+work=$(mktemp -d /tmp/microshop-compose.XXXXXX)
 export DOCKER_HOST="unix://$work/docker.sock" DOCKER_CONFIG="$work/docker-config"
 export COMPOSE_FILE="$root/deploy/compose.yaml" COMPOSE_PROJECT_NAME=microshop-test
 export MICROSHOP_BASE_IMAGE=microshop-base:bookworm
