@@ -20,6 +20,7 @@ class Ledger:
     mails: Counter[int]  # order id -> confirmation e-mails
     history: dict[int, str | None]  # order id -> status in order_history's view
     shipments: Counter[int]  # order id -> shipments made for it
+    reasons: Counter[str]  # why the orders not approved were not
 
     def unfinished(self) -> list[int]:
         return [order for order, status in self.statuses.items() if status not in FINAL]
@@ -47,9 +48,9 @@ async def read(data: Path, products: list[int]) -> Ledger:
         host="127.0.0.1", user="postgres", database="microshop_cluster_orders"
     )
     try:
-        statuses = {
-            r["id"]: r["status"] for r in await orders.fetch("SELECT id, status FROM orders")
-        }
+        rows = await orders.fetch("SELECT id, status, reason FROM orders")
+        statuses = {r["id"]: r["status"] for r in rows}
+        reasons = Counter(str(r["reason"]) for r in rows if r["status"] != "approved")
         approved = await orders.fetchval(
             "SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o"
             " ON o.id = l.order_id WHERE o.status = 'approved' AND l.product_id = ANY($1)",
@@ -81,4 +82,4 @@ async def read(data: Path, products: list[int]) -> Ledger:
         int(str(o))
         for (o,) in _rows(data / "h1/data/shipping.db", "SELECT order_id FROM shipments")
     )
-    return Ledger(statuses, int(approved), int(stock), mails, history, shipments)
+    return Ledger(statuses, int(approved), int(stock), mails, history, shipments, reasons)

@@ -43,6 +43,7 @@ def summary(
         "accepted_per_s": round(len(accepted) / load.seconds, 1),
         "accepted_in_each_5_s": _buckets([a.done for a in load.answers if a.status == 201]),
         "outcomes": dict(Counter(book.statuses.values())),
+        "not_approved_because": dict(book.reasons.most_common(4)),
         "orders_lost": sum(1 for o in accepted if book.statuses.get(o or 0) not in FINAL),
         "events_applied_twice": {k: len(v) for k, v in book.applied_twice().items()},
         "stock": {"sold": stock - book.stock, "in_approved_orders": book.approved_quantity},
