@@ -246,7 +246,12 @@ def _gateway() -> list[Manifest]:
 
 
 def config_maps() -> list[Manifest]:
-    env = shared_env() | {"MICROSHOP_BROKER_URL": nats_urls(), "MICROSHOP_STREAM_REPLICAS": "3"}
+    env = shared_env() | {
+        "MICROSHOP_BROKER_URL": nats_urls(),
+        "MICROSHOP_STREAM_REPLICAS": "3",
+        # Replicas to move to: a breaker open for the chapter's minute is too long.
+        "MICROSHOP_BREAKER_RESET_SECONDS": "10",
+    }
     databases = {f"MICROSHOP_{s.upper()}_DATABASE_URL": database_url(s, "CHANGE-ME") for s in APPS}
     return [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("microshop"), "data": env},
