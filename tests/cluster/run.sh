@@ -153,6 +153,22 @@ declare -A port=([users]=8001 [catalog]=8002 [orders]=8003 [notifications]=8004
 placement=("1 users" "1 payments" "1 shipping" "2 orders" "2 catalog"
     "3 users" "3 orders" "3 catalog" "3 notifications" "3 order_history")
 
+# Where each service's instances are meant to run: what discovery falls back to
+# for a service the registry lists none of (a registry that has not answered yet,
+# or lost its quorum); the client passes over the unreachable ones.
+peers=$("$venv/python" - "${placement[@]}" <<'PY'
+import json, sys
+port = {"users": 8001, "catalog": 8002, "orders": 8003, "notifications": 8004,
+        "payments": 8005, "shipping": 8006, "order_history": 8007}
+peers = {}
+for entry in sys.argv[1:]:
+    host, service = entry.split()
+    peers.setdefault(service, []).append(f"http://10.231.1.1{host}:{port[service]}")
+print(json.dumps(peers))
+PY
+)
+export MICROSHOP_PEERS="$peers"
+
 say "the services, spread over the hosts"
 for entry in "${placement[@]}"; do
     read -r n service <<<"$entry"

@@ -35,7 +35,8 @@ class ServiceSettings(BaseSettings):
     # Shared by every service (fixed names).
     data_dir: Path = _shared("DATA_DIR", Path(".microshop"))
     open_mode: bool = _shared("OPEN", False)
-    peers: dict[str, str] = _shared("PEERS", {})
+    # service -> base URL, or a list of them (several instances).
+    peers: dict[str, str | list[str]] = _shared("PEERS", {})
     log_format: str = _shared("LOG_FORMAT", "console")
     log_level: str = _shared("LOG_LEVEL", "info")
     http_timeout: float = _shared("HTTP_TIMEOUT", 3.0)

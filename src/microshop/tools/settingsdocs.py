@@ -43,8 +43,8 @@ DESCRIPTIONS = {
         "`microshop up` sets it from `--open`."
     ),
     "MICROSHOP_PEERS": (
-        "JSON map of service name to base URL, how a service finds the others; "
-        "`microshop up` sets it."
+        "JSON map of service name to base URL (or a list of them), how a service finds "
+        "the others, and where it looks when the registry lists none; `microshop up` sets it."
     ),
     "MICROSHOP_LOG_FORMAT": "`console` (readable lines) or `json` (one object a line).",
     "MICROSHOP_LOG_LEVEL": "`debug`, `info`, `warning` or `error`.",
