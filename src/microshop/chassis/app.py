@@ -91,7 +91,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         configure_logging(spec.name, settings.log_level, settings.log_format)
         faults.configure(settings.crash_at)
         app.state.db = await open_database(
-            settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous
+            settings.resolved_database_url(),
+            sqlite_synchronous=settings.sqlite_synchronous,
+            pool_size=settings.database_pool_size,
         )
         secret = settings.service_key.get_secret_value() if settings.service_key else None
         app.state.service_credential = ServiceCredential(

@@ -1,7 +1,8 @@
 """The one way a service calls another: discovery, pooled keep-alive connections
 (http_pool.py), a timeout on every call (3 s by default, as in the chapter), bounded retries with
 jittered backoff for idempotent calls only (GET, or a request that carries an
-Idempotency-Key), a circuit breaker per downstream, and a per-downstream
+Idempotency-Key), a circuit breaker per downstream service (fed by the failures of
+its last usable instance: a failing instance is ejected first), and a per-downstream
 connection limit (bulkhead: a saturated peer makes callers wait at most the
 timeout, never pile up without bound).
 
@@ -115,6 +116,13 @@ class ServiceClient:
         a, b = random.sample(usable, 2)
         return a if self._outstanding[a] <= self._outstanding[b] else b
 
+    def _others_usable(self, service: str, url: str) -> bool:
+        now = time.monotonic()
+        return any(
+            u != url and self._ejected_until.get(u, 0) <= now
+            for u in self.discovery.endpoints(service)
+        )
+
     def _record(self, url: str, failed: bool) -> None:
         if not failed:
             self._failures.pop(url, None)
@@ -206,7 +214,10 @@ class ServiceClient:
                     # Safe for any method: the request never arrived. Once per call.
                     avoid = frozenset({url})
                     continue
-                breaker.record_failure()
+                if not self._others_usable(service, url):
+                    # The breaker speaks for the whole service: one failing instance
+                    # (a host cut off, say) is ejected; the others keep serving.
+                    breaker.record_failure()
                 attempt += 1
                 if attempt >= attempts or deadline - loop.time() <= 0:
                     raise Unavailable(service, retry_after=breaker.retry_after()) from None

@@ -39,7 +39,11 @@ class StaticDiscovery:
 
 
 class RegistryDiscovery:
-    def __init__(self, registry: Registry, fallback: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        fallback: dict[str, str] | dict[str, str | list[str]] | None = None,
+    ) -> None:
         self.registry = registry
         self.fallback = StaticDiscovery(fallback or {})
         self._live: dict[str, list[str]] = {}

@@ -35,7 +35,8 @@ class ServiceSettings(BaseSettings):
     # Shared by every service (fixed names).
     data_dir: Path = _shared("DATA_DIR", Path(".microshop"))
     open_mode: bool = _shared("OPEN", False)
-    peers: dict[str, str] = _shared("PEERS", {})
+    # service -> base URL, or a list of them (several instances).
+    peers: dict[str, str | list[str]] = _shared("PEERS", {})
     log_format: str = _shared("LOG_FORMAT", "console")
     log_level: str = _shared("LOG_LEVEL", "info")
     http_timeout: float = _shared("HTTP_TIMEOUT", 3.0)
@@ -44,6 +45,11 @@ class ServiceSettings(BaseSettings):
     breaker_reset_seconds: float = _shared("BREAKER_RESET_SECONDS", 60.0)
     http_connections_per_peer: int = _shared("HTTP_CONNECTIONS_PER_PEER", 100)
     sqlite_synchronous: str = _shared("SQLITE_SYNCHRONOUS", "NORMAL")
+    # Connections each instance keeps to a PostgreSQL or MariaDB server, at most
+    # (many instances on one server: mind its max_connections).
+    database_pool_size: int = Field(
+        10, ge=1, validation_alias=AliasChoices("MICROSHOP_DATABASE_POOL_SIZE")
+    )
     max_body_bytes: int = _shared("MAX_BODY_BYTES", 1024 * 1024)
     # nats://... or amqp://...; None runs without a broker (events stay in the outbox).
     broker_url: str | None = _shared("BROKER_URL", None)

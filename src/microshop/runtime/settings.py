@@ -46,13 +46,13 @@ class RuntimeSettings(BaseSettings):
     )
     rate_limit: str = _setting(
         DEFAULT_RATE_LIMIT,
-        "`microshop up`, `microshop gateway config`",
+        "`microshop up`, `microshop gateway config`, `microshop gateway serve`",
         "The gateway's limit per client IP, `<requests>/<s|m|h>:<burst>`, or `off`; "
         "above it the gateway answers 429.",
     )
     max_body_bytes: int = _setting(
         DEFAULT_MAX_BODY_BYTES,
-        "`microshop up`, `microshop gateway config`",
+        "`microshop up`, `microshop gateway config`, `microshop gateway serve`",
         "The largest request body the gateway lets through (413 above it).",
         gt=0,
     )

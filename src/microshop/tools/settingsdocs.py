@@ -43,8 +43,8 @@ DESCRIPTIONS = {
         "`microshop up` sets it from `--open`."
     ),
     "MICROSHOP_PEERS": (
-        "JSON map of service name to base URL, how a service finds the others; "
-        "`microshop up` sets it."
+        "JSON map of service name to base URL (or a list of them), how a service finds "
+        "the others, and where it looks when the registry lists none; `microshop up` sets it."
     ),
     "MICROSHOP_LOG_FORMAT": "`console` (readable lines) or `json` (one object a line).",
     "MICROSHOP_LOG_LEVEL": "`debug`, `info`, `warning` or `error`.",
@@ -55,6 +55,9 @@ DESCRIPTIONS = {
     "MICROSHOP_HTTP_CONNECTIONS_PER_PEER": "Connections a service keeps open to each peer at most.",
     "MICROSHOP_SQLITE_SYNCHRONOUS": (
         "SQLite's `synchronous` pragma: `FULL` survives power loss too (docs/decisions.md)."
+    ),
+    "MICROSHOP_DATABASE_POOL_SIZE": (
+        "Connections an instance keeps to its PostgreSQL or MariaDB server, at most."
     ),
     "MICROSHOP_MAX_BODY_BYTES": "The largest request body a service accepts (413 above it).",
     "MICROSHOP_BROKER_URL": (

@@ -95,9 +95,12 @@ class Database(ABC):
         return self.url
 
 
-async def open_database(url: str, *, sqlite_synchronous: str = "NORMAL") -> Database:
+async def open_database(
+    url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10
+) -> Database:
     """The adapter for `url`: sqlite:///path, postgresql://..., mysql://... (a
-    `+driver` suffix such as `+asyncpg` is accepted and ignored)."""
+    `+driver` suffix such as `+asyncpg` is accepted and ignored); a server's
+    connections are pooled, at most `pool_size` of them."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         from microshop.chassis.data.sqlite import SqliteDatabase
@@ -106,9 +109,9 @@ async def open_database(url: str, *, sqlite_synchronous: str = "NORMAL") -> Data
     if backend == "postgresql":
         from microshop.chassis.data.postgres import PostgresDatabase
 
-        return await PostgresDatabase.connect(url)
+        return await PostgresDatabase.connect(url, pool_size)
     if backend in ("mysql", "mariadb"):
         from microshop.chassis.data.mariadb import MariaDatabase
 
-        return await MariaDatabase.connect(url)
+        return await MariaDatabase.connect(url, pool_size)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite, postgresql or mysql")

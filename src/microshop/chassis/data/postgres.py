@@ -11,6 +11,18 @@ from microshop.chassis.data.errors import IntegrityViolation, UniqueViolation
 from microshop.chassis.data.query import Query
 
 POOL_SIZE = 10
+# Our transactions last milliseconds. One left open much longer belongs to an
+# instance that is gone (its host cut off, its process frozen): the server ends it,
+# and so frees the rows it locked, instead of keeping them until TCP gives up
+# (hours). Meanwhile a statement waits at most LOCK_TIMEOUT_MS for a row, then
+# fails (the caller's retry or compensation takes over): waiting instances would
+# otherwise fill the pool and stop serving everything else.
+IDLE_IN_TRANSACTION_MS = 10_000
+LOCK_TIMEOUT_MS = 1_000
+SESSION_SETTINGS = {
+    "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
+    "lock_timeout": str(LOCK_TIMEOUT_MS),
+}
 
 
 def _translated(exc: asyncpg.IntegrityConstraintViolationError) -> IntegrityViolation:
@@ -131,7 +143,11 @@ class PostgresDatabase(Database):
     async def connect(cls, url: str, pool_size: int = POOL_SIZE) -> "PostgresDatabase":
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=pool_size, statement_cache_size=512
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            statement_cache_size=512,
+            server_settings=SESSION_SETTINGS,
         )
         return cls(url, pool)
 

@@ -51,8 +51,7 @@ def open_registry(
     """
     scheme = url.split(":", 1)[0].lower()
     if scheme in ("nats", "tls"):
-        urls = [u.strip() for u in url.split(",") if u.strip()]
-        return NatsRegistry(urls, prefix=prefix, ttl=ttl, replicas=replicas)
+        return NatsRegistry(nats_urls(url), prefix=prefix, ttl=ttl, replicas=replicas)
     if scheme == "consul":
         parts = urlsplit(url)
         if not parts.hostname:
@@ -63,6 +62,14 @@ def open_registry(
             raise ValueError("a static: registry needs its peers (MICROSHOP_PEERS)")
         return StaticRegistry(peers, ttl=ttl)
     raise ValueError(f"unknown registry URL {url!r}: use nats://, consul:// or static:")
+
+
+def nats_urls(url: str) -> list[str]:
+    """`nats://a:4222,nats://b:4222` (or `nats://a:4222,b:4222`): every server to try,
+    as the bus takes them from MICROSHOP_BROKER_URL."""
+    scheme = url.partition("://")[0]
+    parts = [part.strip() for part in url.split(",") if part.strip()]
+    return [part if "://" in part else f"{scheme}://{part}" for part in parts]
 
 
 __all__ = [

@@ -10,7 +10,8 @@ brings back a key the server dropped, or a bucket a new server never had).
 
 NATS tells watchers about puts and deletes but not about keys aged out by max age
 (2.9 never does; 2.11+ only with limit markers, which 2.9 lacks), so `watch`
-keeps each key's last update time and drops it on its own TTL timer.
+keeps each key's last update time and drops it on its own TTL timer, but only
+while the bucket answers: a stalled registry is not a dead fleet.
 """
 
 import asyncio
@@ -181,6 +182,7 @@ class NatsRegistry:
         table: dict[str, tuple[Instance, float]] = {}
         shown: list[Instance] | None = None
         failures = 0
+        stalled = False
         while not self._closed:
             try:
                 kv = await self._bucket()
@@ -205,9 +207,19 @@ class NatsRegistry:
                 failures = 0
                 table, revisions = self._merge(table, snapshot)
                 while self._epoch == epoch and not self._closed:
-                    # Away from the server nothing can refresh a key: keep the table.
-                    if self._connected:
-                        self._expire(table)
+                    # Away from the server, or with the bucket stalled (a JetStream
+                    # cluster electing a leader), nothing can refresh a key: keep the
+                    # table rather than drop every instance at once.
+                    if self._connected and self._stale(table):
+                        if await self._answering():
+                            if stalled:
+                                # Back from a stall: every instance gets one more
+                                # TTL to heartbeat, as after a resubscription.
+                                table = {k: (i, time.monotonic()) for k, (i, _) in table.items()}
+                                stalled = False
+                            self._expire(table)
+                        else:
+                            stalled = True
                     live = ordered(inst for inst, _ in table.values())
                     if shown is None or membership(live) != membership(shown):
                         shown = live
@@ -244,6 +256,22 @@ class NatsRegistry:
                 # younger than now.
                 merged[key] = (instance, now - min(max(age, 0.0), self.ttl))
         return merged, {key: revision for key, (_, revision, _) in snapshot.items()}
+
+    def _stale(self, table: dict[str, tuple[Instance, float]]) -> bool:
+        cutoff = time.monotonic() - self.ttl
+        return any(seen < cutoff for _, seen in table.values())
+
+    async def _answering(self) -> bool:
+        """Whether the bucket's stream answers now (it has a leader)."""
+        if self._nc is None:
+            return False
+        try:
+            js = self._nc.jetstream(timeout=REQUEST_TIMEOUT_S)
+            await js.stream_info(f"KV_{self.bucket}")
+            return True
+        except Exception:
+            log.info("registry bucket not answering: keeping the instances", bucket=self.bucket)
+            return False
 
     def _expire(self, table: dict[str, tuple[Instance, float]]) -> None:
         cutoff = time.monotonic() - self.ttl
