@@ -8,6 +8,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from microshop.chassis.app import ServiceApp
 from microshop.chassis.data import open_database
 from microshop.runtime.checks import check_data_dir
 from microshop.runtime.errors import StartupError
@@ -52,12 +53,16 @@ def serve(service: str, host: str, port: int) -> None:
     check_data_dir(settings.data_dir)
     check_database(service, settings.resolved_database_url())
     uvicorn.run(
-        app,
+        app.entry if isinstance(app, ServiceApp) else app,
+        interface="asgi3",  # a bound method: uvicorn's own guess takes it for ASGI 2
         host=host,
         port=port,
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # The gateway's X-Forwarded-For is read where it matters; rewriting the
+        # client address on every request costs and serves nothing here.
+        proxy_headers=False,
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
