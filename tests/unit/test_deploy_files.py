@@ -56,6 +56,8 @@ def test_compose_runs_every_service_with_its_own_database_and_its_peers_by_name(
 
 def test_every_compose_image_is_built_here_and_every_container_is_checked() -> None:
     for name, entry in _compose()["services"].items():
+        if entry.get("profiles") == ["observability"]:
+            continue  # Prometheus and Grafana, opt-in, come as their projects ship them
         assert "build" in entry, f"{name} would be pulled from a registry"
         dockerfile = DEPLOY / entry["build"]["context"] / entry["build"].get("dockerfile", "")
         text = (dockerfile if dockerfile.is_file() else dockerfile / "Dockerfile").read_text()
@@ -106,3 +108,23 @@ def test_orders_and_catalog_are_kept_and_scaled_and_users_signs_with_a_secret_ke
     assert key_file.startswith(mount["mountPath"])
     secret = next(v for v in users["volumes"] if v["name"] == "keys")["secret"]
     assert secret["secretName"] == "microshop-keys"
+
+
+def test_compose_has_an_observability_profile_scraping_every_service_and_the_gateway() -> None:
+    services = _compose()["services"]
+    for name in ("prometheus", "grafana"):
+        assert services[name]["profiles"] == ["observability"]
+    assert (
+        "./observability/prometheus.yml:/etc/prometheus/prometheus.yml:ro"
+        in (services["prometheus"]["volumes"])
+    )
+    assert all("profiles" not in services[s] for s in ("gateway", "orders", "catalog"))
+
+
+def test_the_containers_gateway_publishes_only_its_prometheus_stats_beside_the_api() -> None:
+    config = json.loads((DEPLOY / "envoy.json").read_text())
+    assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
+    metrics = next(x for x in config["static_resources"]["listeners"] if x["name"] == "metrics")
+    manager = metrics["filter_chains"][0]["filters"][0]["typed_config"]
+    routes = manager["route_config"]["virtual_hosts"][0]["routes"]
+    assert [r["match"]["path"] for r in routes] == ["/stats/prometheus"]

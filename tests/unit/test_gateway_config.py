@@ -303,7 +303,7 @@ def test_only_the_product_list_is_answered_from_the_gateways_cache() -> None:
 
 
 def test_with_an_endpoints_directory_each_cluster_follows_its_file(tmp_path: Path) -> None:
-    from microshop.gateway.envoy_config import endpoints_file
+    from microshop.gateway.clusters import endpoints_file
 
     cluster = render(eds_dir=tmp_path)["static_resources"]["clusters"][0]
     assert cluster["type"] == "EDS" and "load_assignment" not in cluster

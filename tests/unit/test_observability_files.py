@@ -50,4 +50,4 @@ def test_prometheus_scrapes_every_service_and_the_gateway() -> None:
         for target in group["targets"]
     }
     assert {f"{name.replace('_', '-')}:8000" for name in APPS} <= targets
-    assert "gateway:9901" in targets
+    assert "gateway:9902" in targets  # the metrics listener, not the admin port

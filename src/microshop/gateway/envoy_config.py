@@ -6,17 +6,19 @@
 Nothing here is hand-edited YAML: `microshop gateway config` prints this dict.
 """
 
-import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from microshop.gateway import swagger_ui
+from microshop.gateway.clusters import Endpoint, cluster
 from microshop.gateway.docs_page import docs_page
 from microshop.gateway.edge_auth import jwt_filter
 from microshop.gateway.edge_cache import cache_filter, error_filter, unavailable_as_json, uncached
+from microshop.gateway.envoy_types import HCM, READ_METHODS, ROUTER, address
 from microshop.gateway.headers import JsonObject, header, security_headers_filter
 from microshop.gateway.home_page import home_page
 from microshop.gateway.local_replies import local_reply_config
+from microshop.gateway.metrics_listener import admin_cluster, metrics_listener
 from microshop.gateway.ratelimit import RateLimit, rate_limit_filter
 from microshop.gateway.routes import (
     ROUTES,
@@ -29,19 +31,10 @@ from microshop.gateway.routes import (
     service_paths,
 )
 
-HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 BUFFER = "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer"
 CONNECTION_LIMIT = "type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig"
-ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
-HTTP_PROTOCOL_OPTIONS = "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
-ASSIGNMENT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 
-CONNECT_TIMEOUT = "1s"
 ROUTE_TIMEOUT = "15s"
-HEALTH_CHECK_INTERVAL = "2s"
-# uvicorn closes idle keep-alive connections after 5 s; Envoy must drop them first,
-# or it may reuse one the service is closing and answer a spurious 503.
-UPSTREAM_IDLE_TIMEOUT = "4s"
 # Swagger UI's script (1.5 MB) is a direct response too.
 MAX_DIRECT_RESPONSE_BYTES = 4 * 1024 * 1024
 MAX_DOWNSTREAM_CONNECTIONS = 10_000
@@ -50,13 +43,6 @@ MAX_DOWNSTREAM_CONNECTIONS = 10_000
 # or HEAD changes nothing, so the service seeing it twice does no harm).
 RETRY_ANY_METHOD = "connect-failure,reset-before-request"
 RETRY_READ = RETRY_ANY_METHOD + ",reset"
-READ_METHODS = {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    host: str
-    port: int
 
 
 @dataclass(frozen=True)
@@ -78,13 +64,17 @@ class Gateway:
     eds_dir: Path | None = None
     # Where Envoy reads Swagger UI's files; None: /api/docs loads them from the CDN.
     swagger_ui_dir: Path | None = field(default_factory=swagger_ui.installed_assets_dir)
+    # A listener on `host` that answers only GET /stats/prometheus from the admin
+    # interface (which stays on loopback: it can also stop Envoy), for a Prometheus
+    # in another container; None: no such listener.
+    metrics_port: int | None = None
 
 
 def render_envoy_config(gateway: Gateway) -> JsonObject:
     return {
         # Discovery (the endpoint files) needs the proxy to name itself.
         "node": {"id": "microshop-gateway", "cluster": "microshop"},
-        "admin": {"address": _address("127.0.0.1", gateway.admin_port)},
+        "admin": {"address": address("127.0.0.1", gateway.admin_port)},
         "overload_manager": {
             "resource_monitors": [
                 {
@@ -97,18 +87,15 @@ def render_envoy_config(gateway: Gateway) -> JsonObject:
             ]
         },
         "static_resources": {
-            "listeners": [_listener(gateway)],
+            "listeners": [_listener(gateway), *metrics_listener(gateway)],
             "clusters": [
-                _cluster(service, endpoints, gateway.eds_dir)
+                cluster(service, endpoints, gateway.eds_dir)
                 for service, endpoints in gateway.upstreams.items()
                 if endpoints
-            ],
+            ]
+            + admin_cluster(gateway),
         },
     }
-
-
-def _address(host: str, port: int) -> JsonObject:
-    return {"socket_address": {"address": host, "port_value": port}}
 
 
 def _listener(gateway: Gateway) -> JsonObject:
@@ -147,7 +134,7 @@ def _listener(gateway: Gateway) -> JsonObject:
     }
     return {
         "name": "gateway",
-        "address": _address(gateway.host, gateway.port),
+        "address": address(gateway.host, gateway.port),
         "filter_chains": [
             {
                 "filters": [
@@ -271,87 +258,3 @@ def _forward(
     }
     forward["typed_per_filter_config"] = unavailable_as_json(service) if cached else uncached()
     return forward
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def load_assignment(service: str, endpoints: list[Endpoint]) -> JsonObject:
-    return {
-        "cluster_name": service,
-        "endpoints": [
-            {
-                "lb_endpoints": [
-                    {"endpoint": {"address": _address(e.host, e.port)}} for e in endpoints
-                ]
-            }
-        ],
-    }
-
-
-def endpoints_file(service: str, endpoints: list[Endpoint], version: str) -> JsonObject:
-    """What `<eds_dir>/<service>.json` holds: a discovery response, as Envoy reads it."""
-    return {
-        "version_info": version,
-        "resources": [{"@type": ASSIGNMENT, **load_assignment(service, endpoints)}],
-    }
-
-
-def _cluster(service: str, endpoints: list[Endpoint], eds_dir: Path | None) -> JsonObject:
-    cluster: JsonObject = {
-        "name": service,
-        "connect_timeout": CONNECT_TIMEOUT,
-        "lb_policy": "LEAST_REQUEST",
-        "typed_extension_protocol_options": {
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                "@type": HTTP_PROTOCOL_OPTIONS,
-                "explicit_http_config": {"http_protocol_options": {}},
-                "common_http_protocol_options": {"idle_timeout": UPSTREAM_IDLE_TIMEOUT},
-            }
-        },
-        "health_checks": [
-            {
-                "timeout": "1s",
-                "interval": HEALTH_CHECK_INTERVAL,
-                # Without this Envoy checks a cluster that has seen no traffic only every 60 s.
-                "no_traffic_interval": HEALTH_CHECK_INTERVAL,
-                "unhealthy_threshold": 2,
-                "healthy_threshold": 1,
-                # Readiness: a draining instance says 503 here and leaves the rotation.
-                "http_health_check": {"path": "/health/ready"},
-            }
-        ],
-        # An instance that keeps failing is taken out of the rotation for a while, but
-        # never all of a service's instances at once.
-        "outlier_detection": {
-            "consecutive_5xx": 5,
-            "consecutive_gateway_failure": 3,
-            "interval": "2s",
-            "base_ejection_time": "10s",
-            "max_ejection_percent": 50,
-        },
-    }
-    if eds_dir is not None:
-        source = {
-            "path_config_source": {
-                "path": str(eds_dir / f"{service}.json"),
-                "watched_directory": {"path": str(eds_dir)},
-            },
-            "resource_api_version": "V3",
-        }
-        cluster.update(type="EDS", eds_cluster_config={"eds_config": source})
-        return cluster
-    # Names (Compose services, Kubernetes Services) are resolved and re-resolved by
-    # Envoy; loopback addresses from `microshop up` need no DNS at all.
-    static = all(_is_ip(e.host) for e in endpoints)
-    cluster.update(
-        type="STATIC" if static else "STRICT_DNS",
-        dns_lookup_family="V4_ONLY",
-        load_assignment=load_assignment(service, endpoints),
-    )
-    return cluster

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from microshop.chassis.registry import Instance, Registry
 from microshop.chassis.registry.follow import follow
-from microshop.gateway.envoy_config import Endpoint, endpoints_file
+from microshop.gateway.clusters import Endpoint, endpoints_file
 
 
 class EdgeFeed:

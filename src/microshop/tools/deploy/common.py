@@ -12,6 +12,8 @@ from microshop.services import APPS
 PORT = 8000
 GATEWAY_PORT = 8080
 ENVOY_ADMIN_PORT = 9901
+# Envoy's /stats/prometheus alone, for Prometheus in another container.
+ENVOY_METRICS_PORT = 9902
 NATS_MONITOR_PORT = 8222
 VERSION = "0.1.0"
 # Every microshop process (the services, and NATS and Envoy from the binaries their
@@ -51,6 +53,7 @@ def envoy_config() -> dict[str, Any]:
         upstreams={service: [Endpoint(dns_name(service), PORT)] for service in APPS},
         rate_limit=parse_rate_limit(DEFAULT_RATE_LIMIT),
         host="0.0.0.0",  # inside its container; the published port decides exposure
+        metrics_port=ENVOY_METRICS_PORT,
         # The host validates this file, where the image's paths do not exist:
         # /api/docs loads Swagger UI from the CDN.
         swagger_ui_dir=None,

@@ -2,6 +2,7 @@
 
     docker compose -f deploy/compose.yaml up -d --wait                  # NATS JetStream
     COMPOSE_PROFILES=rabbitmq docker compose -f deploy/compose.yaml up -d --wait
+    docker compose -f deploy/compose.yaml --profile nats --profile observability up -d
 
 Every image is built from deploy/ (Debian's packages and the project's wheel), every
 container runs as an unprivileged user with a health check, and only the gateway
@@ -147,11 +148,39 @@ def _gateway() -> dict[str, Any]:
     )
 
 
+def _observability() -> dict[str, Any]:
+    """Prometheus and Grafana, off unless the `observability` profile is asked for.
+    Their images come from Docker Hub (no Debian package has Grafana), so
+    `make test-compose`, which pulls nothing, does not run them."""
+    return {
+        "prometheus": {
+            "image": "prom/prometheus:v3.5.0",
+            "profiles": ["observability"],
+            "volumes": ["./observability/prometheus.yml:/etc/prometheus/prometheus.yml:ro"],
+            "ports": ["${MICROSHOP_PROMETHEUS_PORT:-9090}:9090"],
+            "depends_on": _healthy("gateway"),
+            "restart": "unless-stopped",
+        },
+        "grafana": {
+            "image": "grafana/grafana:12.1.0",
+            "profiles": ["observability"],
+            "volumes": [
+                "./observability/grafana/provisioning:/etc/grafana/provisioning:ro",
+                "./observability/grafana/dashboards:/var/lib/grafana/dashboards:ro",
+            ],
+            "ports": ["${MICROSHOP_GRAFANA_PORT:-3000}:3000"],
+            "depends_on": ["prometheus"],
+            "restart": "unless-stopped",
+        },
+    }
+
+
 def compose() -> dict[str, Any]:
     services = _infrastructure()
     for service in APPS:
         services[dns_name(service)] = _service(service)
     services["gateway"] = _gateway()
+    services.update(_observability())
     volumes = [
         *(v.split(":")[0] for s in services.values() for v in s.get("volumes", [])),
     ]
