@@ -302,3 +302,40 @@ async def test_in_a_batch_only_the_failing_delivery_is_retried(
     await eventually(bus.dead_letters, timeout=10, interval=0.1)
     assert [letter.body for letter in await bus.dead_letters()] == [b"poison"]
     assert attempts[sent[0][0]] == 1 and attempts[sent[2][0]] == 1
+
+
+async def test_a_body_that_is_not_json_goes_through_the_inbox_to_the_dead_letters(
+    make_bus: Callable[..., Bus], tmp_path: Path
+) -> None:
+    """Published with a JSON content type but not JSON: a failed attempt like any
+    other (never a crash that stalls the consumer), dead-lettered after the attempts
+    run out, and the next event is handled meanwhile."""
+    from sqlalchemy import create_engine
+
+    from microshop.chassis.data import open_database
+    from microshop.chassis.event_tables import metadata
+    from microshop.chassis.inbox import EventContext, Inbox
+    from microshop.contracts.events import UserRegistered
+
+    db = await open_database(f"sqlite:///{tmp_path / 'inbox.db'}")
+    metadata.create_all(create_engine(db.migration_url))
+    registered: list[int] = []
+
+    async def remember(ctx: EventContext, event: UserRegistered) -> None:
+        registered.append(event.id)
+
+    inbox = Inbox("mail", db, app=None, handlers={UserRegistered: remember})
+    bus = make_bus()
+    _rabbit_queues.setdefault(bus.prefix, []).append(f"{bus.prefix}.mail")
+    bus.consume("mail", [UserRegistered.TYPE], inbox.handle_batch)
+    await bus.start()
+    junk_id = str(uuid.uuid4())
+    await send(bus, b"{not json at all", UserRegistered.TYPE, junk_id)
+    fact = UserRegistered(id=7, name="Ada", email="ada@example.com", role="customer")
+    envelope = fact.envelope()
+    await send(bus, envelope.model_dump_json().encode(), fact.TYPE, str(envelope.id))
+    await eventually(lambda: registered == [7])
+    letters = await eventually(bus.dead_letters, timeout=20, interval=0.2)
+    assert [(x.event_id, x.consumer, x.attempts) for x in letters] == [(junk_id, "mail", 5)]
+    assert "not a valid 'user.registered' event" in letters[0].error
+    await db.close()
