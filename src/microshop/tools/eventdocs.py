@@ -17,9 +17,12 @@ the transaction that changed its state and published by the relay with broker
 confirmation. Consumers dedupe by `id` (their inbox) and ignore unknown fields.
 
 Subjects and queues: on NATS, subject `<prefix>.events.<type>` in stream
-`<prefix>_events`, one durable consumer `<prefix>_<consumer>_<type>` per consumer
-and type; on RabbitMQ, topic exchange `<prefix>.events` with routing key `<type>`
-and one durable queue `<prefix>.<consumer>.<type>`. Dead letters: stream
+`<prefix>_events`, one durable pull consumer `<prefix>_<consumer>` per consuming
+service, filtered on the types it reads; on RabbitMQ, topic exchange
+`<prefix>.events` with routing key `<type>` and one durable queue
+`<prefix>.<consumer>` per consuming service, bound to each type it reads. The
+instances of one service share that consumer (or queue): each event is handled
+once per service. Dead letters: stream
 `<prefix>_dead_letters` / queue `<prefix>.dead_letters`. The prefix is
 `microshop` unless `MICROSHOP_BUS_PREFIX` says otherwise.
 """
