@@ -82,6 +82,9 @@ def bench(
         Path | None,
         typer.Option(help="with --url: its data dir (processes, sagas, admin password)"),
     ] = None,
+    replicas: Annotated[
+        str | None, typer.Option(help="instances per service, e.g. orders=2 (as `up --replicas`)")
+    ] = None,
 ) -> None:
     """Run one scenario against microshop (started here unless --url is given)."""
     if ctx.invoked_subcommand is not None:
@@ -105,13 +108,15 @@ def bench(
         if not 1 <= users <= 1000:
             raise InvalidPlan("users must be in [1, 1000]")
         _check_db_and_products(db, products, attached=url is not None)
+        if replicas and url is not None:
+            raise InvalidPlan("--replicas starts a system: it does not go with --url")
         choose_engine(engine, plan, scenario)
         if url is not None:
             url = require_loopback(url)
     except InvalidPlan as exc:
         raise _fail(str(exc)) from None
     options = RunOptions(scenario, plan, warmup, users, checkout_wait, drain, engine)
-    _run_one(options, url, data_dir.resolve() if data_dir else None, db, products)
+    _run_one(options, url, data_dir.resolve() if data_dir else None, db, products, replicas)
 
 
 def _check_db_and_products(db: str, products: int | None, attached: bool) -> None:
@@ -127,7 +132,7 @@ def _check_db_and_products(db: str, products: int | None, attached: bool) -> Non
 
 
 @contextmanager
-def _started(db: str) -> Iterator["MicroshopSystem"]:
+def _started(db: str, replicas: str | None = None) -> Iterator["MicroshopSystem"]:
     """A microshop of our own in a temporary data dir, on PostgreSQL if asked."""
     from microshop.bench.microshop_system import started_microshop
     from microshop.bench.postgres import bench_databases
@@ -139,11 +144,16 @@ def _started(db: str) -> Iterator["MicroshopSystem"]:
             "starting microshop (microshop up --detach, MICROSHOP_RATE_LIMIT=off"
             + (", every service on PostgreSQL)" if databases else ")")
         )
-        yield stack.enter_context(started_microshop(work / "data", databases))
+        yield stack.enter_context(started_microshop(work / "data", databases, replicas))
 
 
 def _run_one(
-    options: "RunOptions", url: str | None, data_dir: Path | None, db: str, products: int | None
+    options: "RunOptions",
+    url: str | None,
+    data_dir: Path | None,
+    db: str,
+    products: int | None,
+    replicas: str | None = None,
 ) -> None:
     from microshop.bench.compare import PHASE_FAILURES, microshop_target
     from microshop.bench.console import live_progress, results_table
@@ -168,7 +178,7 @@ def _run_one(
         if url is not None:
             run(attached_system(url, data_dir))
             return
-        with _started(db) as system:
+        with _started(db, replicas) as system:
             run(system)
     except PHASE_FAILURES as exc:
         raise _fail(str(exc)) from None

@@ -112,7 +112,7 @@ def _microshop(args: list[str], env: dict[str, str], timeout: float) -> str:
 
 @contextmanager
 def started_microshop(
-    data_dir: Path, databases: BenchDatabases | None = None
+    data_dir: Path, databases: BenchDatabases | None = None, replicas: str | None = None
 ) -> Iterator[MicroshopSystem]:
     """`microshop up --detach`, timed to all-healthy; `microshop down` on the way out.
     `databases`: one per service in PostgreSQL (None: SQLite files in the data dir)."""
@@ -122,6 +122,7 @@ def started_microshop(
     port = free_port()
     args = ["up", "--detach", "--data-dir", str(data_dir), "--port", str(port)]
     args += ["--service-port-base", str(free_port_base())]
+    args += ["--replicas", replicas] if replicas else []
     began = time.perf_counter()
     try:
         _microshop(args, env, UP_TIMEOUT_S)
