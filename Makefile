@@ -108,7 +108,11 @@ bench: install
 
 # The reference scenario's system (../shared/bench/seed-baseline), then microshop: both
 # rows and the targets; ARGS='--db postgres --products 100000' adds those two phases.
+# On a fresh machine it provisions the chapter's system first (its setup.sh, as root).
+SEED_BASELINE ?= $(or $(MICROSHOP_SEED_BASELINE),../shared/bench/seed-baseline)
 bench-compare: install
+	@if [ -x $(SEED_BASELINE)/setup.sh ] && [ ! -x $(SEED_BASELINE)/.venv/bin/python ] \
+	    && [ "$$(id -u)" = 0 ]; then $(SEED_BASELINE)/setup.sh; fi
 	$(BIN)/microshop bench compare $(ARGS)
 
 # The order saga under fire, many times over: the orders process SIGKILLed at every

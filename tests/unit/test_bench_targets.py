@@ -149,3 +149,19 @@ def test_postgres_and_a_grown_catalog_add_their_targets() -> None:
     comparison.growth["search"] = result("search", 800, p99=21.0)
     comparison.growth["order"] = result("order", 314)
     assert [row.met for row in evaluate(comparison)[7:]] == [False, False, False]
+
+
+def test_tracing_every_order_may_cost_at_most_fifteen_percent_of_the_rate() -> None:
+    comparison = good()
+    comparison.tracing = {
+        "off": result("order", 400, system="microshop (tracing off)"),
+        "all": result("order", 342, system="microshop (every order traced)"),
+    }
+    text = "order rate with every order traced within 15% of the rate with tracing off"
+    row = by_text(evaluate(comparison))[text]
+    assert (row.measured, row.met) == ("342 vs 400/s (-14.5%); default sampling 350/s", True)
+
+    comparison.tracing["all"] = result("order", 339)
+    assert by_text(evaluate(comparison))[text].met is False
+    comparison.tracing = {"all": result("order", 339)}
+    assert by_text(evaluate(comparison))[text].met is None

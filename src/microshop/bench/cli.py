@@ -7,6 +7,7 @@ import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,6 +43,10 @@ Database = Annotated[
 ]
 Products = Annotated[
     int | None, typer.Option(help="import this many products first (max 1,000,000)")
+]
+Tracing = Annotated[
+    str,
+    typer.Option(help="default (a few traces a second), off (no span) or all (every order)"),
 ]
 
 
@@ -85,12 +90,14 @@ def bench(
     replicas: Annotated[
         str | None, typer.Option(help="instances per service, e.g. orders=2 (as `up --replicas`)")
     ] = None,
+    tracing: Tracing = "default",
 ) -> None:
     """Run one scenario against microshop (started here unless --url is given)."""
     if ctx.invoked_subcommand is not None:
         return
     from microshop.bench.engines import choose_engine
     from microshop.bench.load import InvalidPlan, LoadPlan, require_loopback
+    from microshop.bench.microshop_system import TRACING
     from microshop.bench.runner import RunOptions
 
     try:
@@ -110,13 +117,18 @@ def bench(
         _check_db_and_products(db, products, attached=url is not None)
         if replicas and url is not None:
             raise InvalidPlan("--replicas starts a system: it does not go with --url")
+        if tracing not in TRACING:
+            raise InvalidPlan(f"--tracing must be one of {', '.join(TRACING)}")
+        if tracing != "default" and url is not None:
+            raise InvalidPlan("--tracing starts a system: it does not go with --url")
         choose_engine(engine, plan, scenario)
         if url is not None:
             url = require_loopback(url)
     except InvalidPlan as exc:
         raise _fail(str(exc)) from None
     options = RunOptions(scenario, plan, warmup, users, checkout_wait, drain, engine)
-    _run_one(options, url, data_dir.resolve() if data_dir else None, db, products, replicas)
+    how = Started(db, replicas, tracing)
+    _run_one(options, url, data_dir.resolve() if data_dir else None, how, products)
 
 
 def _check_db_and_products(db: str, products: int | None, attached: bool) -> None:
@@ -131,29 +143,39 @@ def _check_db_and_products(db: str, products: int | None, attached: bool) -> Non
         raise InvalidPlan(f"products must be in [1, {MAX_PRODUCTS:,}]")
 
 
+@dataclass(frozen=True)
+class Started:
+    """How to start the system under test when the bench starts one."""
+
+    db: str = "sqlite"
+    replicas: str | None = None
+    tracing: str = "default"
+
+
 @contextmanager
-def _started(db: str, replicas: str | None = None) -> Iterator["MicroshopSystem"]:
+def _started(how: Started) -> Iterator["MicroshopSystem"]:
     """A microshop of our own in a temporary data dir, on PostgreSQL if asked."""
     from microshop.bench.microshop_system import started_microshop
     from microshop.bench.postgres import bench_databases
 
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="microshop-bench-")))
-        databases = stack.enter_context(bench_databases()) if db == "postgres" else None
+        databases = stack.enter_context(bench_databases()) if how.db == "postgres" else None
         err.print(
             "starting microshop (microshop up --detach, MICROSHOP_RATE_LIMIT=off"
-            + (", every service on PostgreSQL)" if databases else ")")
+            + (", every service on PostgreSQL" if databases else "")
+            + (f", tracing {how.tracing})" if how.tracing != "default" else ")")
         )
-        yield stack.enter_context(started_microshop(work / "data", databases, replicas))
+        system = started_microshop(work / "data", databases, how.replicas, how.tracing)
+        yield stack.enter_context(system)
 
 
 def _run_one(
     options: "RunOptions",
     url: str | None,
     data_dir: Path | None,
-    db: str,
+    how: Started,
     products: int | None,
-    replicas: str | None = None,
 ) -> None:
     from microshop.bench.compare import PHASE_FAILURES, microshop_target
     from microshop.bench.console import live_progress, results_table
@@ -163,6 +185,7 @@ def _run_one(
 
     def run(system: "MicroshopSystem") -> None:
         name = "microshop (postgres)" if system.on_postgres else "microshop"
+        name += f" (tracing {how.tracing})" if how.tracing != "default" else ""
         target = microshop_target(system, f"{name} +{products:,} products" if products else name)
         if products:
             err.print(f"importing {products:,} products")
@@ -178,7 +201,7 @@ def _run_one(
         if url is not None:
             run(attached_system(url, data_dir))
             return
-        with _started(db, replicas) as system:
+        with _started(how) as system:
             run(system)
     except PHASE_FAILURES as exc:
         raise _fail(str(exc)) from None
@@ -201,6 +224,9 @@ def compare(
         int | None,
         typer.Option(help="then import this many products and run browse, search, order"),
     ] = None,
+    tracing: Annotated[
+        bool, typer.Option(help="also run order with tracing off and with every order traced")
+    ] = True,
 ) -> None:
     """The chapter's system, then microshop, the same scenarios: both rows and the targets.
 
@@ -222,7 +248,15 @@ def compare(
     except InvalidPlan as exc:
         raise _fail(str(exc)) from None
     options = CompareOptions(
-        wanted, duration, warmup, checkout, half_rate, engine=engine, db=db, products=products
+        wanted,
+        duration,
+        warmup,
+        checkout,
+        half_rate,
+        engine=engine,
+        db=db,
+        products=products,
+        tracing=tracing,
     )
     with tempfile.TemporaryDirectory(prefix="microshop-compare-") as logs:
         try:

@@ -1,6 +1,7 @@
 """Side by side: the chapter's system, then microshop, the same scenarios against each,
 one system running at a time. Then, when asked: microshop's rows with a grown catalog
-(--products N, on the same system), and microshop again on PostgreSQL (--db postgres).
+(--products N, on the same system), microshop again on PostgreSQL (--db postgres), and
+its order row with tracing off and with every order traced (--tracing).
 The targets: targets.py."""
 
 import asyncio
@@ -45,6 +46,7 @@ class CompareOptions:
     engine: str | None = None
     db: str = "sqlite"
     products: int | None = None
+    tracing: bool = True
 
 
 def _options(
@@ -173,6 +175,28 @@ def _run_on_postgres(
     say("stopped microshop on PostgreSQL; dropped its databases")
 
 
+TRACED_NAMES = {"off": "microshop (tracing off)", "all": "microshop (every order traced)"}
+
+
+def _run_traced(
+    comparison: Comparison, options: CompareOptions, say: Say, progress_for: ProgressFor
+) -> None:
+    """The order row on a fresh system with no span recorded, then on one that traces
+    every request and event: what tracing costs at full load."""
+    for tracing, name in TRACED_NAMES.items():
+        say(f"starting microshop with MICROSHOP_TRACING for {name!r}")
+        try:
+            with (
+                tempfile.TemporaryDirectory(prefix="microshop-bench-") as work,
+                started_microshop(Path(work) / "data", tracing=tracing) as system,
+            ):
+                target = microshop_target(system, name)
+                run = _options("order", options)
+                comparison.tracing[tracing] = _run(target, run, progress_for, f"{name} order")
+        except PHASE_FAILURES as exc:
+            comparison.notes.append(f"{name} was not measured: {exc}")
+
+
 def run_comparison(
     options: CompareOptions, say: Say, progress_for: ProgressFor, log: Path
 ) -> Comparison:
@@ -181,4 +205,6 @@ def run_comparison(
     _run_microshop(comparison, options, say, progress_for)
     if options.db == "postgres":
         _run_on_postgres(comparison, options, say, progress_for)
+    if options.tracing:
+        _run_traced(comparison, options, say, progress_for)
     return comparison

@@ -1,5 +1,6 @@
 """What `microshop bench compare` measured: the chapter's rows, microshop's, and those of
-the optional phases (microshop on PostgreSQL, microshop with a grown catalog)."""
+the optional phases (microshop on PostgreSQL, with a grown catalog, with tracing off
+and on)."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,9 @@ class Comparison:
     # --products N: microshop's rows after importing N products
     growth: dict[str, BenchResult] = field(default_factory=dict)
     growth_products: int | None = None
+    # --tracing: microshop's order row again with no span recorded ("off") and with
+    # every request and event traced ("all")
+    tracing: dict[str, BenchResult] = field(default_factory=dict)
     seed_note: str | None = None
     # A phase that could not run, and why.
     notes: list[str] = field(default_factory=list)
@@ -26,6 +30,7 @@ class Comparison:
             *self.microshop.values(),
             *self.postgres.values(),
             *self.growth.values(),
+            *self.tracing.values(),
         ]
 
     def ratio(self, ours: BenchResult | None, theirs: str) -> float | None:
@@ -48,6 +53,7 @@ class Comparison:
             "postgres": rows(self.postgres),
             "growth": rows(self.growth),
             "growth_products": self.growth_products,
+            "tracing": rows(self.tracing),
             "seed_note": self.seed_note,
             "notes": self.notes,
         }

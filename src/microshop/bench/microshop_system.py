@@ -25,6 +25,14 @@ UP_TIMEOUT_S = 240.0
 DOWN_TIMEOUT_S = 60.0
 RATE_LIMIT_OFF = "off (MICROSHOP_RATE_LIMIT=off)"
 RATE_LIMIT_UNKNOWN = "as the running system was started (MICROSHOP_RATE_LIMIT)"
+# --tracing: what the system under test records. "default" leaves the settings alone
+# (a few traces per second and process: every order of a person clicking, a sample
+# of a load test); "off" records no span; "all" records every request and event.
+TRACING = {
+    "default": {},
+    "off": {"MICROSHOP_TRACING": "false"},
+    "all": {"MICROSHOP_TRACING": "true", "MICROSHOP_TRACE_SAMPLE_RATIO": "1"},
+}
 
 
 class SystemFailed(RuntimeError):
@@ -112,13 +120,17 @@ def _microshop(args: list[str], env: dict[str, str], timeout: float) -> str:
 
 @contextmanager
 def started_microshop(
-    data_dir: Path, databases: BenchDatabases | None = None, replicas: str | None = None
+    data_dir: Path,
+    databases: BenchDatabases | None = None,
+    replicas: str | None = None,
+    tracing: str = "default",
 ) -> Iterator[MicroshopSystem]:
     """`microshop up --detach`, timed to all-healthy; `microshop down` on the way out.
-    `databases`: one per service in PostgreSQL (None: SQLite files in the data dir)."""
+    `databases`: one per service in PostgreSQL (None: SQLite files in the data dir);
+    `tracing`: one of TRACING."""
     password = secrets.token_urlsafe(18)
     env = {**os.environ, "MICROSHOP_RATE_LIMIT": "off", "MICROSHOP_ADMIN_PASSWORD": password}
-    env.update({"NO_COLOR": "1", **(databases.env if databases else {})})
+    env.update({"NO_COLOR": "1", **(databases.env if databases else {}), **TRACING[tracing]})
     port = free_port()
     args = ["up", "--detach", "--data-dir", str(data_dir), "--port", str(port)]
     args += ["--service-port-base", str(free_port_base())]

@@ -1,6 +1,6 @@
 """The targets that `microshop bench compare` checks, each from the rows of the same
 comparison run. A target whose rows are missing is listed as not measured (met None);
-those of an optional phase (--db postgres, --products N) only when it ran."""
+those of an optional phase (--db postgres, --products N, --tracing) only when it ran."""
 
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,6 +19,7 @@ RSS_MIB = 700.0
 POSTGRES_ORDER_RATIO = 2.0
 GROWN_P99_MS = 20.0
 GROWN_ORDER_TOLERANCE = 0.10
+TRACED_ORDER_TOLERANCE = 0.15
 NOT_MEASURED = "not measured"
 # How many processes the CPU target names in its one line (all are in its detail).
 CPU_NAMED = 4
@@ -157,6 +158,23 @@ def grown_order_row(comparison: Comparison) -> TargetRow:
     return TargetRow(text, measured, change >= -GROWN_ORDER_TOLERANCE)
 
 
+def tracing_row(comparison: Comparison) -> TargetRow:
+    text = (
+        f"order rate with every order traced within {TRACED_ORDER_TOLERANCE:.0%} "
+        "of the rate with tracing off"
+    )
+    off, traced = comparison.tracing.get("off"), comparison.tracing.get("all")
+    if off is None or traced is None or not off.ok_per_s:
+        return TargetRow(text, NOT_MEASURED, None)
+    change = traced.ok_per_s / off.ok_per_s - 1
+    measured = f"{traced.ok_per_s:,.0f} vs {off.ok_per_s:,.0f}/s ({change:+.1%})"
+    default = comparison.microshop.get("order")
+    if default is not None:
+        measured += f"; default sampling {default.ok_per_s:,.0f}/s"
+    met = change >= -TRACED_ORDER_TOLERANCE and traced.errors == 0
+    return TargetRow(text, measured, met)
+
+
 def evaluate(comparison: Comparison) -> list[TargetRow]:
     ms = comparison.microshop
     rows = [
@@ -184,4 +202,6 @@ def evaluate(comparison: Comparison) -> list[TargetRow]:
         rows.append(postgres_row(comparison))
     if comparison.growth:
         rows += [grown_latency_row(comparison), grown_order_row(comparison)]
+    if comparison.tracing:
+        rows.append(tracing_row(comparison))
     return rows

@@ -32,7 +32,7 @@ BATCH = 64
 # After a small batch a consumer waits this long before asking for the next one, so
 # that a steady trickle of events is handled a few at a time (one transaction, one
 # commit, one fetch) rather than one by one; an event waits at most this much longer.
-LINGER_S = 0.01
+LINGER_S = 0.1
 
 
 def lingers_after(handled: int) -> bool:

@@ -39,7 +39,7 @@ MEASURE_EVERY_S = 1.0
 # After a wake-up the relay waits this long before reading, so that the commits of
 # a busy moment leave as one batch (one read, one concurrent publish, one mark)
 # instead of one event at a time; an event waits at most this much longer.
-LINGER_S = 0.01
+LINGER_S = 0.1
 PRUNE_EVERY_S = 60.0
 
 RECORD = insert_into(outbox, ["event_id", "type", "aggregate", "body", "created_at"])
