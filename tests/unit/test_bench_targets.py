@@ -151,17 +151,18 @@ def test_postgres_and_a_grown_catalog_add_their_targets() -> None:
     assert [row.met for row in evaluate(comparison)[7:]] == [False, False, False]
 
 
-def test_tracing_every_order_may_cost_at_most_fifteen_percent_of_the_rate() -> None:
-    comparison = good()
+def test_tracing_as_shipped_may_cost_at_most_fifteen_percent_of_the_rate() -> None:
+    comparison = good()  # its order row, default sampling: 350/s
     comparison.tracing = {
-        "off": result("order", 400, system="microshop (tracing off)"),
-        "all": result("order", 342, system="microshop (every order traced)"),
+        "off": result("order", 410, system="microshop (tracing off)"),
+        "all": result("order", 300, system="microshop (every order traced)"),
     }
-    text = "order rate with every order traced within 15% of the rate with tracing off"
+    text = "order rate with tracing on (default sampling) within 15% of the rate with tracing off"
     row = by_text(evaluate(comparison))[text]
-    assert (row.measured, row.met) == ("342 vs 400/s (-14.5%); default sampling 350/s", True)
+    assert row.measured == "350 vs 410/s (-14.6%); every order traced 300/s (-26.8%)"
+    assert row.met is True
 
-    comparison.tracing["all"] = result("order", 339)
+    comparison.tracing["off"] = result("order", 420)
     assert by_text(evaluate(comparison))[text].met is False
-    comparison.tracing = {"all": result("order", 339)}
+    comparison.tracing = {"all": result("order", 300)}
     assert by_text(evaluate(comparison))[text].met is None
