@@ -144,6 +144,17 @@ def grown_latency_row(comparison: Comparison) -> TargetRow:
     return TargetRow(text, measured, met)
 
 
+def change_row(
+    text: str, ours: BenchResult | None, base: BenchResult | None, tolerance: float
+) -> TargetRow:
+    """ours' rate no more than `tolerance` below base's, from the same comparison run."""
+    if ours is None or base is None or not base.ok_per_s:
+        return TargetRow(text, NOT_MEASURED, None)
+    change = ours.ok_per_s / base.ok_per_s - 1
+    measured = f"{ours.ok_per_s:,.0f} vs {base.ok_per_s:,.0f}/s ({change:+.1%})"
+    return TargetRow(text, measured, change >= -tolerance)
+
+
 def grown_order_row(comparison: Comparison) -> TargetRow:
     products = f"{comparison.growth_products or 0:,}"
     text = (
@@ -151,11 +162,7 @@ def grown_order_row(comparison: Comparison) -> TargetRow:
         "of the starter catalog's (no slower)"
     )
     grown, small = comparison.growth.get("order"), comparison.microshop.get("order")
-    if grown is None or small is None or not small.ok_per_s:
-        return TargetRow(text, NOT_MEASURED, None)
-    change = grown.ok_per_s / small.ok_per_s - 1
-    measured = f"{grown.ok_per_s:,.0f} vs {small.ok_per_s:,.0f}/s ({change:+.1%})"
-    return TargetRow(text, measured, change >= -GROWN_ORDER_TOLERANCE)
+    return change_row(text, grown, small, GROWN_ORDER_TOLERANCE)
 
 
 def tracing_row(comparison: Comparison) -> TargetRow:
@@ -167,14 +174,13 @@ def tracing_row(comparison: Comparison) -> TargetRow:
         "of the rate with tracing off"
     )
     off, default = comparison.tracing.get("off"), comparison.microshop.get("order")
-    if off is None or default is None or not off.ok_per_s:
-        return TargetRow(text, NOT_MEASURED, None)
-    change = default.ok_per_s / off.ok_per_s - 1
-    measured = f"{default.ok_per_s:,.0f} vs {off.ok_per_s:,.0f}/s ({change:+.1%})"
-    if (traced := comparison.tracing.get("all")) is not None:
-        every = traced.ok_per_s / off.ok_per_s - 1
-        measured += f"; every order traced {traced.ok_per_s:,.0f}/s ({every:+.1%})"
-    return TargetRow(text, measured, change >= -TRACED_ORDER_TOLERANCE)
+    row = change_row(text, default, off, TRACED_ORDER_TOLERANCE)
+    traced = comparison.tracing.get("all")
+    if row.met is None or traced is None or off is None:
+        return row
+    every = traced.ok_per_s / off.ok_per_s - 1
+    measured = f"{row.measured}; every order traced {traced.ok_per_s:,.0f}/s ({every:+.1%})"
+    return TargetRow(text, measured, row.met)
 
 
 def evaluate(comparison: Comparison) -> list[TargetRow]:
