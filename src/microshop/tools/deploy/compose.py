@@ -61,10 +61,12 @@ def _check(*argv: str) -> dict[str, Any]:
     return {"test": ["CMD", *argv], **HEALTH_TIMING}
 
 
-def _healthy(*names: str, required: bool = True) -> dict[str, Any]:
+def _healthy(*names: str, required: bool = True, restart: bool = False) -> dict[str, Any]:
     condition: dict[str, Any] = {"condition": "service_healthy"}
     if not required:
         condition["required"] = False  # the broker of the profile that is not running
+    if restart:
+        condition["restart"] = True  # restarted when Compose recreates the dependency
     return {name: dict(condition) for name in names}
 
 
@@ -142,7 +144,12 @@ def _gateway() -> dict[str, Any]:
         command=envoy_args("/etc/envoy/envoy.json"),
         volumes=["./envoy.json:/etc/envoy/envoy.json:ro"],
         ports=[f"${{MICROSHOP_GATEWAY_PORT:-{GATEWAY_PORT}}}:{GATEWAY_PORT}"],
-        depends_on=_healthy(*(dns_name(s) for s in APPS)),
+        # A recreated service comes back on a new address, and its old one may go to
+        # another service meanwhile: Envoy, which resolved the names before, would
+        # send that service's requests to the wrong container until it resolves
+        # again (seen here: POST /api/auth/token answered 404 by another service).
+        # Compose restarts the gateway once the recreated service is healthy.
+        depends_on=_healthy(*(dns_name(s) for s in APPS), restart=True),
         healthcheck=_http_check(f"http://127.0.0.1:{ENVOY_ADMIN_PORT}/ready"),
         restart="unless-stopped",
     )
