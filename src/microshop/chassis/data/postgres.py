@@ -132,6 +132,16 @@ class _Writing:
             self.tx._committed()
 
 
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """On release asyncpg rolls back an open transaction itself and then, by default,
+    sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`: a
+    round trip and a transaction of its own per borrowed connection, about as many
+    as the port's real ones (pg_stat_database: 8.1 commits per order in orders for
+    4 transactions). This port leaves nothing of that behind: no session SET (the
+    settings are the connection's startup parameters), no LISTEN, no cursor, no
+    session-level advisory lock."""
+
+
 class PostgresDatabase(Database):
     dialect = "postgresql"
 
@@ -148,6 +158,7 @@ class PostgresDatabase(Database):
             max_size=pool_size,
             statement_cache_size=512,
             server_settings=SESSION_SETTINGS,
+            reset=_nothing_to_reset,
         )
         return cls(url, pool)
 
