@@ -37,16 +37,6 @@ def nats_argv(host: str, port: int, monitor_port: int, store_dir: Path) -> list[
     ]
 
 
-# Go's garbage collector lets the heap double before it collects; with a soft limit it
-# collects sooner instead, and the embedded broker holds ~40 MiB less after a load
-# (measured: docs/performance.md). A GOMEMLIMIT the caller set wins.
-SOFT_MEMORY_LIMIT = "48MiB"
-
-
-def nats_env(inherited: dict[str, str]) -> dict[str, str]:
-    return {"GOMEMLIMIT": SOFT_MEMORY_LIMIT, **inherited}
-
-
 def nats_url(host: str, port: int) -> str:
     return f"nats://{host}:{port}"
 
