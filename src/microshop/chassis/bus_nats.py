@@ -36,6 +36,11 @@ from microshop.chassis.tasks import stop_tasks
 log = structlog.get_logger()
 
 DUPLICATE_WINDOW_S = 120
+# The events stream keeps an event this long after it was published, whether or not
+# every consumer has it (a consumer away for longer misses what is older); without a
+# limit it grew for as long as the system ran, on disk and in the server's memory.
+# The dead letters stay until someone replays or drops them.
+KEEP_EVENTS_S = 7 * 24 * 3600.0
 # Unacked deliveries per consumer before the server stops sending: well above a
 # batch, far below what a stuck consumer could pile up.
 MAX_ACK_PENDING = 1024
@@ -108,15 +113,20 @@ class NatsBus:
 
     async def _declare(self, js: JetStreamContext) -> None:
         streams = (
-            (self.events_stream, [f"{self.prefix}.events.>", f"{self.prefix}.replay.>"]),
-            (self.dead_stream, [f"{self.prefix}.dead.>"]),
+            (
+                self.events_stream,
+                [f"{self.prefix}.events.>", f"{self.prefix}.replay.>"],
+                KEEP_EVENTS_S,
+            ),
+            (self.dead_stream, [f"{self.prefix}.dead.>"], None),
         )
-        for name, subjects in streams:
+        for name, subjects, max_age in streams:
             config = StreamConfig(
                 name=name,
                 subjects=subjects,
                 duplicate_window=DUPLICATE_WINDOW_S,
                 num_replicas=self.replicas,
+                max_age=max_age,
             )
             try:
                 await js.add_stream(config)

@@ -25,6 +25,12 @@ instances of one service share that consumer (or queue): each event is handled
 once per service. Dead letters: stream
 `<prefix>_dead_letters` / queue `<prefix>.dead_letters`. The prefix is
 `microshop` unless `MICROSHOP_BUS_PREFIX` says otherwise.
+
+How long events stay: the NATS events stream keeps each for 7 days after it was
+published, handled or not (a consumer away for longer misses the older ones; a
+stream made by an earlier microshop without that limit gets it when a service
+starts); a RabbitMQ queue drops an event once its consumer acknowledged it. Dead
+letters stay on both until they are replayed or removed.
 """
 
 
