@@ -6,6 +6,7 @@ import os
 import pytest
 
 from tests.support.http import Api
+from tests.support.walkthrough import walk_the_tutorial
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MICROSHOP_COMPOSE_MODE") != "open", reason="the walkthrough runs in open mode"
@@ -13,23 +14,7 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_the_walkthrough_creates_a_user_and_orders_two_laptops(api: Api) -> None:
-    status, user = await api.post("/api/users", {"name": "John Doe", "email": "john@example.com"})
-    assert status == 201, user
-    status, fetched = await api.get(f"/api/users/{user['id']}")
-    assert status == 200 and fetched["email"] == "john@example.com"
-
-    status, products = await api.get("/api/products")
-    assert status == 200
-    starters = [(p["name"], p["price"], p["stock"]) for p in products[:3]]
-    assert starters == [("Laptop", 999.99, 10), ("Mouse", 29.99, 50), ("Keyboard", 79.99, 30)]
-
-    status, order = await api.post(
-        "/api/orders", {"user_id": user["id"], "product_id": 1, "quantity": 2}
-    )
-    assert status == 201, order
-    assert (order["quantity"], order["total"]) == (2, 1999.98)
-    status, orders = await api.get("/api/orders")
-    assert status == 200 and any(o["id"] == order["id"] for o in orders)
+    await walk_the_tutorial(api)
 
 
 async def test_every_service_answers_its_health_check_through_the_gateway(api: Api) -> None:

@@ -9,7 +9,8 @@ from microshop.chassis.bus import DeadLetter
 from microshop.cli import app
 from microshop.runtime.console import dead_letter_table, saga_table, without_password
 from microshop.runtime.errors import StartupError
-from microshop.runtime.operator import find_broker, orders_url
+from microshop.runtime.operator import find_broker
+from microshop.runtime.reach import service_url
 from microshop.runtime.settings import RuntimeSettings
 from microshop.runtime.state import ProcessRecord, RunPaths, RunState, Status, write_state
 from microshop.tools.eventdocs import render
@@ -78,9 +79,11 @@ def test_without_a_running_system_or_a_broker_the_command_says_what_to_pass(
 def test_the_orders_service_is_found_through_the_state_file(tmp_path: Path) -> None:
     paths = RunPaths(tmp_path)
     with pytest.raises(StartupError, match="not running"):
-        orders_url(paths)
+        service_url(paths, "orders")
     a_running_system(paths, "nats://127.0.0.1:8150", "microshop")
-    assert orders_url(paths) == "http://127.0.0.1:8103"
+    assert service_url(paths, "orders") == "http://127.0.0.1:8103"
+    with pytest.raises(StartupError, match="no ops service"):
+        service_url(paths, "ops")
 
 
 def test_a_password_in_a_broker_url_is_never_printed() -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from microshop.bench.postgres import BenchDatabases
 from microshop.bench.shared_servers import postgres_backends
-from microshop.chassis.service_auth import HEADER, operator_credential
 from microshop.runtime.ports import is_port_free
+from microshop.runtime.reach import operator_headers
 from microshop.runtime.settings import RuntimeSettings
 from microshop.runtime.state import RunPaths, read_state
 
@@ -67,9 +67,7 @@ class MicroshopSystem:
     def sagas_headers(self) -> dict[str, str]:
         if self.data_dir is None:
             return {}
-        key = RuntimeSettings().service_key
-        configured = key.get_secret_value() if key else None
-        return {HEADER: operator_credential(configured, self.data_dir).token()}
+        return operator_headers(RunPaths(self.data_dir), RuntimeSettings())
 
     def sagas_url(self) -> str | None:
         state = read_state(RunPaths(self.data_dir)) if self.data_dir else None

@@ -52,51 +52,45 @@ CONSUMER_LAG = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
 
-_served: dict[tuple[str, str, str], Any] = {}
-_served_time: dict[tuple[str, str], Any] = {}
-_calls: dict[tuple[str, str, str], Any] = {}
-_calls_time: dict[tuple[str, str], Any] = {}
+
+class _Children:
+    """A metric's labelled children by their label values. `metric.labels()` checks
+    and joins the values under a lock on every call; the hot path looks its child
+    up in a plain dict instead."""
+
+    def __init__(self, metric: Any) -> None:
+        self._metric = metric
+        self._made: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._made.get(values)
+        if child is None:
+            child = self._made[values] = self._metric.labels(*values)
+        return child
+
+
+_served = _Children(HTTP_REQUESTS)
+_served_time = _Children(HTTP_DURATION)
+_calls = _Children(CLIENT_REQUESTS)
+_calls_time = _Children(CLIENT_DURATION)
+_events = _Children(EVENTS_HANDLED)
+_lags = _Children(CONSUMER_LAG)
 
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
-    key = (route, method, str(status))
-    counter = _served.get(key)
-    if counter is None:
-        counter = _served[key] = HTTP_REQUESTS.labels(*key)
-    counter.inc()
-    timing = _served_time.get(key[:2])
-    if timing is None:
-        timing = _served_time[key[:2]] = HTTP_DURATION.labels(route, method)
-    timing.observe(seconds)
+    _served(route, method, str(status)).inc()
+    _served_time(route, method).observe(seconds)
 
 
 def observe_call(peer: str, method: str, outcome: str, seconds: float) -> None:
-    key = (peer, method, outcome)
-    counter = _calls.get(key)
-    if counter is None:
-        counter = _calls[key] = CLIENT_REQUESTS.labels(*key)
-    counter.inc()
-    timing = _calls_time.get(key[:2])
-    if timing is None:
-        timing = _calls_time[key[:2]] = CLIENT_DURATION.labels(peer, method)
-    timing.observe(seconds)
-
-
-_events: dict[tuple[str, str], Any] = {}
-_lags: dict[str, Any] = {}
+    _calls(peer, method, outcome).inc()
+    _calls_time(peer, method).observe(seconds)
 
 
 def observe_event(event_type: str, outcome: str, lag_seconds: float | None) -> None:
-    key = (event_type, outcome)
-    counter = _events.get(key)
-    if counter is None:
-        counter = _events[key] = EVENTS_HANDLED.labels(*key)
-    counter.inc()
+    _events(event_type, outcome).inc()
     if lag_seconds is not None:
-        lag = _lags.get(event_type)
-        if lag is None:
-            lag = _lags[event_type] = CONSUMER_LAG.labels(event_type)
-        lag.observe(max(lag_seconds, 0.0))
+        _lags(event_type).observe(max(lag_seconds, 0.0))
 
 
 def outcome_of(status: int) -> str:

@@ -14,9 +14,9 @@ from typing import Any
 import aiohttp
 
 from microshop.chassis.registry import Instance, open_registry
-from microshop.chassis.service_auth import HEADER, operator_credential
 from microshop.runtime.errors import StartupError
 from microshop.runtime.health import is_healthy
+from microshop.runtime.reach import operator_headers
 from microshop.runtime.replicas import UnknownTarget, resolve_target
 from microshop.runtime.settings import RuntimeSettings
 from microshop.runtime.state import RunPaths, RunState, read_state
@@ -57,11 +57,6 @@ def running(paths: RunPaths) -> RunState:
     if state is None or state.supervisor_pid is None:
         raise StartupError(f"microshop is not running with data dir {paths.data_dir}")
     return state
-
-
-def _token(paths: RunPaths, settings: RuntimeSettings) -> str:
-    key = settings.service_key
-    return operator_credential(key.get_secret_value() if key else None, paths.data_dir).token()
 
 
 async def _registered(state: RunState) -> list[Instance] | None:
@@ -124,7 +119,7 @@ async def ask_supervisor(
     async with (
         aiohttp.ClientSession(timeout=timeout) as session,
         session.post(
-            state.control_url + path, json=body, headers={HEADER: _token(paths, settings)}
+            state.control_url + path, json=body, headers=operator_headers(paths, settings)
         ) as reply,
     ):
         answer = await reply.json(content_type=None)
@@ -150,7 +145,7 @@ async def set_faults(
         if target is not None
         else [(name, r.port) for name, r in state.processes.items() if r.service]
     )
-    headers = {HEADER: _token(paths, settings)}
+    headers = operator_headers(paths, settings)
     body = {"delay_ms": delay_ms, "fail_percent": fail_percent}
     down = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)) as session:

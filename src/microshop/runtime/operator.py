@@ -12,9 +12,8 @@ from typing import Any
 import aiohttp
 
 from microshop.chassis.bus import Bus, DeadLetter, connect_bus, quietly
-from microshop.chassis.service_auth import HEADER, operator_credential
 from microshop.runtime.errors import StartupError
-from microshop.runtime.ports import HOST
+from microshop.runtime.reach import operator_headers, service_url
 from microshop.runtime.settings import DEFAULT_BUS_PREFIX, RuntimeSettings
 from microshop.runtime.state import RunPaths, read_state
 
@@ -70,23 +69,13 @@ async def replay_dead_letters(target: BrokerTarget, ids: set[str] | None) -> int
     return replayed
 
 
-def orders_url(paths: RunPaths) -> str:
-    state = read_state(paths)
-    orders = state.processes.get("orders") if state else None
-    if orders is None:
-        raise StartupError(f"microshop is not running with data dir {paths.data_dir}")
-    return f"http://{HOST}:{orders.port}"
-
-
 async def unfinished_sagas(
     paths: RunPaths, stuck: float, settings: RuntimeSettings
 ) -> list[dict[str, Any]]:
     """The orders service's sagas not yet done, unchanged for at least `stuck` seconds."""
-    url = f"{orders_url(paths)}/internal/sagas"
+    url = f"{service_url(paths, 'orders')}/internal/sagas"
     timeout = aiohttp.ClientTimeout(total=SAGAS_TIMEOUT)
-    # /internal routes answer only callers holding the system's service key.
-    key = settings.service_key.get_secret_value() if settings.service_key else None
-    credential = {HEADER: operator_credential(key, paths.data_dir).token()}
+    credential = operator_headers(paths, settings)
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,

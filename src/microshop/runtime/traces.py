@@ -9,30 +9,20 @@ from typing import Any
 
 import aiohttp
 
-from microshop.chassis.service_auth import HEADER, operator_credential
 from microshop.runtime.errors import StartupError
-from microshop.runtime.ports import HOST
+from microshop.runtime.reach import operator_headers, service_url
 from microshop.runtime.settings import RuntimeSettings
-from microshop.runtime.state import RunPaths, read_state
+from microshop.runtime.state import RunPaths
 
 TIMEOUT_S = 10.0
-
-
-def ops_url(paths: RunPaths) -> str:
-    state = read_state(paths)
-    ops = state.processes.get("ops") if state else None
-    if ops is None:
-        raise StartupError(f"no ops service runs with data dir {paths.data_dir}")
-    return f"http://{HOST}:{ops.port}"
 
 
 async def order_traces(
     paths: RunPaths, order_id: int, settings: RuntimeSettings
 ) -> list[list[dict[str, Any]]]:
     """The spans of each trace of the order, oldest trace first."""
-    base = ops_url(paths) + "/ops/api"
-    key = settings.service_key.get_secret_value() if settings.service_key else None
-    headers = {HEADER: operator_credential(key, paths.data_dir).token()}
+    base = service_url(paths, "ops") + "/ops/api"
+    headers = operator_headers(paths, settings)
     try:
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=TIMEOUT_S), headers=headers

@@ -1,9 +1,8 @@
-"""The ops console in a real Chromium: Debian's (`apt-get install chromium`, done here
-when it is missing and we may), driven by Playwright; no browser is downloaded.
+"""The ops console in a real Chromium (the browser fixtures of tests/browser).
 
 One system for the folder (`microshop up` on free ports: the trace tests, which
-need no browser, use it too), one browser, and a fresh page, signed in as the
-administrator, for each test."""
+need no browser, use it too) and a fresh page, signed in as the administrator,
+for each test."""
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.ops.helpers import CHROMIUM_ARGS, chromium, missing, sign_in, signed_in
+from tests.browser.ops.helpers import sign_in, signed_in
 from tests.e2e.system import ADMIN_EMAIL, ADMIN_PASSWORD, System, running_system
 from tests.support.http import Api
 
@@ -31,19 +30,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         MICROSHOP_BREAKER_RESET_SECONDS=str(BREAKER_RESET_S),
     ) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser(system: System) -> Iterator[Any]:
-    executable = chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("needs the playwright package: make install-dev (the dev extra)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
-"""What the console tests do outside the browser: find (or install) Debian's
-Chromium, call the API through the gateway, put a poison event on the bus."""
+"""What the console tests do outside the browser: call the API through the
+gateway, put a poison event on the bus, keep the docs' screenshots."""
 
 import asyncio
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
@@ -13,24 +11,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
-
-import pytest
+from typing import Any
 
 from microshop.chassis.bus import Outgoing, connect_bus
 from tests.e2e.system import System
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The docs' pictures are retaken with MICROSHOP_UPDATE_SCREENSHOTS=1 (then commit
 # them); otherwise a run writes them aside, leaving the work tree as it was.
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
@@ -39,29 +24,6 @@ SCREENSHOTS = (
     if os.environ.get("MICROSHOP_UPDATE_SCREENSHOTS") == "1"
     else Path(tempfile.gettempdir()) / "microshop-screenshots"
 )
-
-
-def missing(message: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def chromium() -> str:
-    """Debian's Chromium, installed now when missing (CI runs as root)."""
-    if shutil.which(CHROMIUM):
-        return CHROMIUM
-    if os.geteuid() != 0:
-        missing("needs Debian's Chromium: apt-get install chromium")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (
-        ["apt-get", "update", "-q"],
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
-    ):
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            missing(f"could not install chromium ({' '.join(argv)}): {done.stderr[-500:]}")
-    return CHROMIUM
 
 
 def sign_in(page: Any, system: System, email: str, password: str) -> None:
