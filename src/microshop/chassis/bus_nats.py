@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-import nats
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -31,6 +30,7 @@ from microshop.chassis.bus import (
     quietly,
     settle,
 )
+from microshop.chassis.nats_connection import connect_to_nats
 from microshop.chassis.tasks import stop_tasks
 
 log = structlog.get_logger()
@@ -86,13 +86,11 @@ class NatsBus:
 
     async def _connect_once(self) -> JetStreamContext:
         if self.js is None:
-            self.nc = await nats.connect(
-                servers=self.urls,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                connect_timeout=2,
-                disconnected_cb=self._disconnected,
-                reconnected_cb=self._reconnected,
+            self.nc = await connect_to_nats(
+                self.urls,
+                on_disconnect=self._disconnected,
+                on_reconnect=self._reconnected,
+                purpose="events",
             )
             self.js = self.nc.jetstream(timeout=PUBLISH_TIMEOUT_S)
             self._connected = True

@@ -19,7 +19,6 @@ import contextlib
 import time
 from collections.abc import AsyncGenerator
 
-import nats
 import orjson
 import structlog
 from nats.aio.client import Client
@@ -30,6 +29,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from nats.js.kv import KeyValue
 
 from microshop.chassis.backoff import backoff
+from microshop.chassis.nats_connection import connect_to_nats
 from microshop.chassis.registry.model import (
     TTL_S,
     Instance,
@@ -86,14 +86,11 @@ class NatsRegistry:
                 raise RegistryError(f"registry at {self.urls} unreachable: {exc!r}") from exc
 
     async def _connect(self) -> Client:
-        return await nats.connect(
-            servers=self.urls,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
-            connect_timeout=2,
-            disconnected_cb=self._disconnected,
-            reconnected_cb=self._reconnected,
-            error_cb=self._error,
+        return await connect_to_nats(
+            self.urls,
+            on_disconnect=self._disconnected,
+            on_reconnect=self._reconnected,
+            purpose="registry",
         )
 
     async def _declare(self, nc: Client) -> KeyValue:
@@ -112,9 +109,6 @@ class NatsRegistry:
             log.warning("registry bucket has another TTL", bucket=self.bucket, ttl=theirs)
             self.ttl = theirs or self.ttl
             return kv
-
-    async def _error(self, exc: Exception) -> None:  # nats-py's default logs a traceback
-        log.debug("registry connection error", error=repr(exc))
 
     async def _disconnected(self) -> None:
         self._connected = False
