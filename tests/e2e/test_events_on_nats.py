@@ -35,6 +35,13 @@ def test_the_embedded_nats_runs_beside_the_services_and_they_use_it(system: Syst
     assert (system.data_dir / "nats").is_dir()
 
 
+def test_the_embedded_nats_runs_with_a_tighter_go_collector(system: System) -> None:
+    # Its memory is most of what grows under a long load (docs/performance.md, Memory).
+    pid = system.state()["processes"]["nats"]["pid"]
+    environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert b"GOGC=50" in environment
+
+
 async def test_a_placed_order_is_confirmed_by_exactly_one_email_to_the_customer(
     api: Api, system: System
 ) -> None:

@@ -128,3 +128,9 @@ def test_the_containers_gateway_publishes_only_its_prometheus_stats_beside_the_a
     manager = metrics["filter_chains"][0]["filters"][0]["typed_config"]
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     assert [r["match"]["path"] for r in routes] == ["/stats/prometheus"]
+
+
+def test_nats_runs_with_the_same_go_collector_setting_in_compose_and_kubernetes() -> None:
+    assert _compose()["services"]["nats"]["environment"] == {"GOGC": "50"}
+    container = _kind("StatefulSet")["nats"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "GOGC", "value": "50"} in container["env"]

@@ -30,7 +30,7 @@ from microshop.runtime.envoy import envoy_argv, write_config
 from microshop.runtime.errors import StartupError
 from microshop.runtime.fleet import Fleet
 from microshop.runtime.forked import ZygoteClient
-from microshop.runtime.nats import NATS, nats_argv, nats_health_url
+from microshop.runtime.nats import NATS, nats_argv, nats_env, nats_health_url
 from microshop.runtime.ports import HOST, PortPlan
 from microshop.runtime.processes import Child, ProcessSpec, SupervisedProcess
 from microshop.runtime.readiness import BINARY_TIMEOUT, await_ready, first_failure_stops_all
@@ -147,7 +147,7 @@ class Supervisor:
         assert self.plan.nats is not None and self.plan.nats_monitor is not None
         argv = nats_argv(HOST, self.plan.nats, self.plan.nats_monitor, self.paths.nats_store)
         self.printer.event(f"starting the embedded NATS (data in {self.paths.nats_store})")
-        self.nats = self._supervise(NATS, argv, inherited_env())
+        self.nats = self._supervise(NATS, argv, nats_env(inherited_env()))
         await self.nats.start()
         monitor = nats_health_url(HOST, self.plan.nats_monitor)
         return await_ready(session, self.nats, monitor, BINARY_TIMEOUT)

@@ -14,6 +14,7 @@ made by the first to start) and find each other by name (static discovery).
 
 from typing import Any
 
+from microshop.runtime.nats import NATS_GOGC
 from microshop.services import APPS
 from microshop.tools.deploy.common import (
     ENVOY_ADMIN_PORT,
@@ -102,6 +103,7 @@ def _infrastructure() -> dict[str, Any]:
             profiles=["nats"],
             entrypoint=["nats-server"],
             command=nats_args("--name", "nats"),
+            environment={"GOGC": NATS_GOGC},
             volumes=["nats-data:/data"],
             healthcheck=_http_check(f"http://127.0.0.1:{NATS_MONITOR_PORT}/healthz"),
             restart="unless-stopped",

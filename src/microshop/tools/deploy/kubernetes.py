@@ -12,6 +12,7 @@ creates (docs/deploy.md); database URLs from `microshop-databases`.
 import json
 from typing import Any
 
+from microshop.runtime.nats import NATS_GOGC
 from microshop.services import APPS
 from microshop.tools.deploy.common import (
     GATEWAY_PORT,
@@ -124,7 +125,10 @@ def _nats() -> list[Manifest]:
             "--routes",
             routes,
         ),
-        "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+        "env": [
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "GOGC", "value": NATS_GOGC},
+        ],
         "ports": [
             {"name": "client", "containerPort": 4222},
             {"name": "cluster", "containerPort": 6222},
