@@ -43,6 +43,9 @@ CHECKPOINT_EVERY_S = 1.0
 # every read searching a longer index. Past this many frames (4 KiB pages) the
 # checkpoint copies the rest while holding the write lock, so the next writer
 # starts the WAL over; the WAL file is then cut back to WAL_FILE_LIMIT bytes.
+# (Not when replicas share the file: see _alone_on_the_wal, which then leaves the
+# WAL alone for this many checkpoints.)
+WAL_SHARED_BACKOFF = 60
 RESTART_WAL_FRAMES = 8192
 WAL_FILE_LIMIT = 64 * 1024 * 1024
 
@@ -187,6 +190,8 @@ class SqliteDatabase(Database):
         self._checkpoints: asyncio.Task[None] | None = None
         self._checkpoint_conn = _connect(self.path, synchronous)
         self._checkpoint_guard = threading.Lock()
+        self._wal_tried = b""  # the WAL's header when we last made room for a restart
+        self._wal_backoff = 0
 
     def transaction(self) -> _Writing:
         self._start_checkpoints()
@@ -219,9 +224,28 @@ class SqliteDatabase(Database):
                 self._dirty = False
                 with contextlib.suppress(sqlite3.Error):
                     frames = await asyncio.to_thread(self.checkpoint)
-                    if frames > RESTART_WAL_FRAMES:
+                    if frames > RESTART_WAL_FRAMES and self._alone_on_the_wal():
                         async with self._lock:
                             await asyncio.to_thread(self.checkpoint)
+
+    def _alone_on_the_wal(self) -> bool:
+        """False for a while after a restart we made room for did not happen: another
+        process (a replica sharing the file) writes too, and holding our own writers
+        back would only delay them. The WAL's header (checkpoint sequence and salts)
+        changes each time it starts over (https://sqlite.org/fileformat.html#walformat)."""
+        if self._wal_backoff:
+            self._wal_backoff -= 1
+            return False
+        try:
+            with open(f"{self.path}-wal", "rb") as wal:
+                generation = wal.read(24)[12:24]
+        except OSError:
+            return True
+        if generation == self._wal_tried:
+            self._wal_backoff, self._wal_tried = WAL_SHARED_BACKOFF, b""
+            return False
+        self._wal_tried = generation
+        return True
 
     def checkpoint(self) -> int:
         """Copies the WAL into the database file (PASSIVE: never waits on a writer);
