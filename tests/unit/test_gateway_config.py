@@ -128,6 +128,8 @@ def test_every_replica_is_an_endpoint_of_its_health_checked_cluster() -> None:
     check = cluster["health_checks"][0]
     assert (check["http_health_check"]["path"], check["interval"]) == ("/health/ready", "2s")
     assert cluster["outlier_detection"]["max_ejection_percent"] == 50
+    # A failed check or an ejection takes the instance out at once, not a second later.
+    assert cluster["common_lb_config"]["update_merge_window"] == "0s"
 
 
 def test_the_admin_interface_listens_on_loopback_only() -> None:
@@ -240,6 +242,10 @@ def test_reads_are_retried_after_a_reset_and_writes_only_when_nothing_reached_th
     assert (read["name"], read["route"]["cluster"]) == (other["name"], "catalog")
     order = routes(render())
     assert order.index(read) < order.index(other)
+    # Never on the instance that just failed (least-request would favour a dead one).
+    for route in (read, other):
+        predicates = route["route"]["retry_policy"]["retry_host_predicate"]
+        assert [p["name"] for p in predicates] == ["envoy.retry_host_predicates.previous_hosts"]
 
 
 @pytest.mark.parametrize(

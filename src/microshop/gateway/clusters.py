@@ -60,6 +60,11 @@ def cluster(service: str, endpoints: list[Endpoint], eds_dir: Path | None) -> Js
         "name": service,
         "connect_timeout": CONNECT_TIMEOUT,
         "lb_policy": "LEAST_REQUEST",
+        # Envoy holds back a host's health change (a failed check, an outlier
+        # ejection) for up to a second by default, to merge it with others; meanwhile
+        # a dead instance, which never has requests in flight, is least-request's
+        # favourite. Measured: ~80 connect failures and 30 lost orders in that second.
+        "common_lb_config": {"update_merge_window": "0s"},
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
                 "@type": HTTP_PROTOCOL_OPTIONS,

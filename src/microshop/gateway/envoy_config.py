@@ -43,6 +43,20 @@ MAX_DOWNSTREAM_CONNECTIONS = 10_000
 # or HEAD changes nothing, so the service seeing it twice does no harm).
 RETRY_ANY_METHOD = "connect-failure,reset-before-request"
 RETRY_READ = RETRY_ANY_METHOD + ",reset"
+# The retry goes to another instance. Without it, least-request keeps picking an
+# instance that has just died (it fails fast, so it never has requests in flight)
+# for its retry as well, until the health check takes it out.
+RETRY_ELSEWHERE = {
+    "retry_host_predicate": [
+        {
+            "name": "envoy.retry_host_predicates.previous_hosts",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"
+            },
+        }
+    ],
+    "host_selection_retry_max_attempts": 5,
+}
 
 
 @dataclass(frozen=True)
@@ -246,7 +260,7 @@ def _forward(
     route: JsonObject = {
         "cluster": service,
         "timeout": ROUTE_TIMEOUT,
-        "retry_policy": {"retry_on": retry_on, "num_retries": 1},
+        "retry_policy": {"retry_on": retry_on, "num_retries": 1, **RETRY_ELSEWHERE},
     }
     if rewrite is not None:
         route["prefix_rewrite"] = rewrite
