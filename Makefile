@@ -13,7 +13,7 @@ PYTHON_IS_NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 11))
 PYTHON ?= $(firstword $(foreach candidate,python3 python3.13 python3.12 python3.11,\
 	$(if $(shell $(candidate) -c '$(PYTHON_IS_NEW_ENOUGH)' 2>/dev/null && echo yes),$(candidate))))
 
-.PHONY: venv install install-dev chromium up down status logs test test-compose test-cluster soak lint format docs clean bench bench-compare
+.PHONY: venv install install-dev test-packages up down status logs test test-compose test-cluster soak lint format docs clean bench bench-compare
 
 # A venv made with another Python (too old, or since removed) fails later with
 # errors that say nothing of it: rebuild it now instead.
@@ -66,19 +66,14 @@ status: install
 logs: install
 	$(BIN)/microshop logs $(ARGS)
 
-# The browser tests (tests/browser) drive Debian's Chromium: Playwright cannot
-# download a browser here. Installed when missing, as root (CI is root).
-CHROMIUM := /usr/bin/chromium
-chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
-		if [ "$$(id -u)" != 0 ]; then \
-			echo "error: the browser tests need Chromium: sudo apt-get install chromium"; exit 1; \
-		fi; \
-		echo "==> installing Chromium for the browser tests (apt-get install chromium)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	fi
+# Debian packages the tests drive: Chromium for tests/browser (Playwright cannot
+# download a browser here) and wrk for the benchmark's tests (without it they would
+# skip). Installed when missing, as root (CI is root).
+TEST_PACKAGES := chromium:/usr/bin/chromium wrk:/usr/bin/wrk
+test-packages:
+	@missing=""; for p in $(TEST_PACKAGES); do 		[ -x "$${p#*:}" ] || missing="$$missing $${p%%:*}"; done; 	if [ -n "$$missing" ]; then 		if [ "$$(id -u)" != 0 ]; then 			echo "error: the tests need$$missing: sudo apt-get install$$missing"; exit 1; 		fi; 		echo "==> installing for the tests:$$missing (apt-get install)"; 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; 	fi
 
-test: install-dev chromium
+test: install-dev test-packages
 	@echo "==> ruff, mypy, import-linter, then pytest"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
