@@ -113,10 +113,14 @@ LAST_LOG = Query(
     .order_by(saga_steps.c.id.desc())
     .limit(1)
 )
+# Unfinished, said so that the phase index finds them: `phase != 'done'` made SQLite
+# read every saga ever run (9 ms at 30,000 orders, in the event loop, each sweep).
+# (An OR of equalities: the lean Query compiles no expanding IN list.)
+_UNFINISHED_PHASE = or_(*(sagas.c.phase == p.value for p in Phase if p is not Phase.DONE))
 RESUMABLE = Query(
     select(sagas.c.order_id)
     .where(
-        sagas.c.phase != Phase.DONE.value,
+        _UNFINISHED_PHASE,
         or_(sagas.c.lease_until.is_(None), sagas.c.lease_until < bindparam("now")),
     )
     .order_by(sagas.c.order_id)
@@ -124,7 +128,7 @@ RESUMABLE = Query(
 
 UNFINISHED = Query(
     select(sagas)
-    .where(sagas.c.phase != Phase.DONE.value, sagas.c.updated_at <= bindparam("cutoff"))
+    .where(_UNFINISHED_PHASE, sagas.c.updated_at <= bindparam("cutoff"))
     .order_by(sagas.c.order_id)
 )
 FLAG_CANCEL = Query(
