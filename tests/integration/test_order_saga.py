@@ -97,6 +97,19 @@ async def place(shop: Shop, user_id: int, quantity: int = 1, **extra: Any) -> di
     return dict(order)
 
 
+async def test_waiting_on_a_replayed_order_keeps_nothing_once_its_saga_is_done(
+    shop: Shop,
+) -> None:
+    body = {"user_id": await customer(shop), "product_id": MOUSE, "quantity": 1}
+    for _ in range(3):  # a client retrying with its key, each time asking to wait
+        headers = {**WAIT, "Idempotency-Key": "replayed-and-waited"}
+        status, order = await shop.orders.post("/orders", body, headers=headers)
+        assert (status, order["saga"]["phase"]) == (201, "done"), order
+    # Nothing is left per order for the waits on the replays, which found it done.
+    orchestrator = shop.services["orders"].app.state.orchestrator  # type: ignore[union-attr]
+    assert dict(orchestrator._finished) == {}
+
+
 # --- one outcome per step -------------------------------------------------------------
 
 

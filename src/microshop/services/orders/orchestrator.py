@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import uuid
+import weakref
 from datetime import timedelta
 
 import structlog
@@ -59,7 +60,12 @@ class Orchestrator:
         # Sagas changed (a cancel) while their task was already ending: drive again.
         self._drive_again: set[int] = set()
         self._stopping = False
-        self._finished: dict[int, asyncio.Event] = {}
+        # What wait_finished() waits on, per order, while someone waits: an entry
+        # goes with its last waiter (a plain dict kept one per order whose wait
+        # found it already finished, for good).
+        self._finished: weakref.WeakValueDictionary[int, asyncio.Event] = (
+            weakref.WeakValueDictionary()
+        )
         self._sweeper: asyncio.Task[None] | None = None
 
     @property
