@@ -67,7 +67,6 @@ class ServiceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        self.served += 1
         request_id = b""
         traceparent = None
         for key, value in scope["headers"]:
@@ -106,6 +105,9 @@ class ServiceMiddleware:
 
         observed = scope["path"] not in UNOBSERVED
         if observed:
+            # Health checks and scrapes are not requests served: the gateway's
+            # check alone would count one every 2 s on an idle instance.
+            self.served += 1
             span = self.telemetry.tracer.start(
                 scope["method"], tracing.SERVER, tracing.parse_traceparent(traceparent)
             )
