@@ -18,18 +18,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
-from microshop.chassis.bus import (
-    BATCH,
-    LINGER_S,
-    BatchHandler,
-    DeadLetter,
-    Delivery,
-    Outgoing,
-    lingers_after,
-    outcomes_of,
-    quietly,
-    settle,
-)
+from microshop.chassis import bus
 from microshop.chassis.nats_connection import connect_to_nats
 from microshop.chassis.tasks import stop_tasks
 
@@ -63,7 +52,7 @@ class NatsBus:
         self.js: JetStreamContext | None = None
         self._connected = False
         self._consuming = False
-        self._consumers: list[tuple[str, list[str], BatchHandler]] = []
+        self._consumers: list[tuple[str, list[str], bus.BatchHandler]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._declared = False
         self._connecting = asyncio.Lock()
@@ -77,7 +66,7 @@ class NatsBus:
     def durable(self, consumer: str) -> str:
         return f"{self.prefix}_{consumer}".replace(".", "_")
 
-    def consume(self, consumer: str, event_types: Sequence[str], handle: BatchHandler) -> None:
+    def consume(self, consumer: str, event_types: Sequence[str], handle: bus.BatchHandler) -> None:
         self._consumers.append((consumer, list(event_types), handle))
 
     async def _connection(self) -> JetStreamContext:
@@ -175,12 +164,12 @@ class NatsBus:
         consumer: str,
         types: set[str],
         subscription: JetStreamContext.PullSubscription,
-        handle: BatchHandler,
+        handle: bus.BatchHandler,
     ) -> None:
         failures = 0
         while True:
             try:
-                messages = await subscription.fetch(batch=BATCH, timeout=FETCH_WAIT_S)
+                messages = await subscription.fetch(batch=bus.BATCH, timeout=FETCH_WAIT_S)
             except (NatsTimeout, TimeoutError):
                 continue
             except asyncio.CancelledError:
@@ -205,12 +194,12 @@ class NatsBus:
                     await message.ack()  # an old server's unfiltered delivery: not ours
             if not deliveries:
                 continue
-            outcomes = await outcomes_of(handle, deliveries)
-            await settle(self, consumer, deliveries, outcomes, self.max_attempts)
-            if lingers_after(len(messages)):
-                await asyncio.sleep(LINGER_S)
+            outcomes = await bus.outcomes_of(handle, deliveries)
+            await bus.settle(self, consumer, deliveries, outcomes, self.max_attempts)
+            if bus.lingers_after(len(messages)):
+                await asyncio.sleep(bus.LINGER_S)
 
-    def _delivery(self, consumer: str, msg: Msg) -> Delivery:
+    def _delivery(self, consumer: str, msg: Msg) -> bus.Delivery:
         subject = msg.subject
         replay = f"{self.prefix}.replay.{consumer}."
         event_type = (
@@ -219,7 +208,7 @@ class NatsBus:
             else subject.removeprefix(f"{self.prefix}.events.")
         )
         headers = msg.headers or {}
-        return Delivery(
+        return bus.Delivery(
             consumer=consumer,
             body=msg.data,
             type=event_type,
@@ -230,13 +219,13 @@ class NatsBus:
 
     # -- settling (bus.settle calls these) --------------------------------------
 
-    async def ack(self, delivery: Delivery) -> None:
+    async def ack(self, delivery: bus.Delivery) -> None:
         await delivery.raw.ack()
 
-    async def retry_later(self, delivery: Delivery, delay: float) -> None:
+    async def retry_later(self, delivery: bus.Delivery, delay: float) -> None:
         await delivery.raw.nak(delay=delay)
 
-    async def dead_letter(self, delivery: Delivery, consumer: str, error: str) -> None:
+    async def dead_letter(self, delivery: bus.Delivery, consumer: str, error: str) -> None:
         js = await self._connection()
         await js.publish(
             f"{self.prefix}.dead.{consumer}.{delivery.type}",
@@ -254,7 +243,7 @@ class NatsBus:
 
     # -- publishing ---------------------------------------------------------------
 
-    async def publish(self, batch: Sequence[Outgoing]) -> list[bool]:
+    async def publish(self, batch: Sequence[bus.Outgoing]) -> list[bool]:
         js = await self._connection()
         results = await asyncio.gather(
             *(
@@ -273,7 +262,7 @@ class NatsBus:
 
     # -- operators ----------------------------------------------------------------
 
-    async def dead_letters(self) -> list[DeadLetter]:
+    async def dead_letters(self) -> list[bus.DeadLetter]:
         js = await self._connection()
         info = await js.stream_info(self.dead_stream)
         letters = []
@@ -284,7 +273,7 @@ class NatsBus:
                 continue  # deleted (replayed) message
             headers = raw.headers or {}
             letters.append(
-                DeadLetter(
+                bus.DeadLetter(
                     id=str(seq),
                     event_id=headers.get("x-event-id", ""),
                     type=headers.get("x-event-type", ""),
@@ -318,6 +307,6 @@ class NatsBus:
         await stop_tasks(self._tasks)
         self._tasks.clear()
         if self.nc is not None:
-            await quietly(self.nc.close)
+            await bus.quietly(self.nc.close)
         self.nc, self.js, self._declared = None, None, False
         self._connected = self._consuming = False

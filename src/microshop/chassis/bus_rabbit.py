@@ -22,18 +22,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
-from microshop.chassis.bus import (
-    BATCH,
-    LINGER_S,
-    BatchHandler,
-    DeadLetter,
-    Delivery,
-    Outgoing,
-    lingers_after,
-    outcomes_of,
-    quietly,
-    settle,
-)
+from microshop.chassis import bus
 from microshop.chassis.tasks import stop_tasks
 
 log = structlog.get_logger()
@@ -57,7 +46,7 @@ class RabbitBus:
         self.channel: AbstractChannel | None = None
         self.exchange: AbstractExchange | None = None
         self.dead_exchange: AbstractExchange | None = None
-        self._consumers: list[tuple[str, list[str], BatchHandler]] = []
+        self._consumers: list[tuple[str, list[str], bus.BatchHandler]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._connecting = asyncio.Lock()
         self._consuming = False
@@ -71,7 +60,7 @@ class RabbitBus:
     def queue_name(self, consumer: str) -> str:
         return f"{self.prefix}.{consumer}"
 
-    def consume(self, consumer: str, event_types: Sequence[str], handle: BatchHandler) -> None:
+    def consume(self, consumer: str, event_types: Sequence[str], handle: bus.BatchHandler) -> None:
         self._consumers.append((consumer, list(event_types), handle))
 
     async def _connect(self) -> AbstractChannel:
@@ -99,7 +88,7 @@ class RabbitBus:
         for consumer, types, handle in self._consumers:
             channel = await self.connection.channel()
             # At most two batches unacked: one being handled, one arriving.
-            await channel.set_qos(prefetch_count=2 * BATCH)
+            await channel.set_qos(prefetch_count=2 * bus.BATCH)
             queue = await channel.declare_queue(
                 self.queue_name(consumer),
                 durable=True,
@@ -118,25 +107,28 @@ class RabbitBus:
         task.add_done_callback(self._tasks.discard)
 
     async def _consume_forever(
-        self, consumer: str, arrived: "asyncio.Queue[AbstractIncomingMessage]", handle: BatchHandler
+        self,
+        consumer: str,
+        arrived: "asyncio.Queue[AbstractIncomingMessage]",
+        handle: bus.BatchHandler,
     ) -> None:
         while True:
             batch = [await arrived.get()]
-            if lingers_after(arrived.qsize() + 1):
-                await asyncio.sleep(LINGER_S)
-            while len(batch) < BATCH and not arrived.empty():
+            if bus.lingers_after(arrived.qsize() + 1):
+                await asyncio.sleep(bus.LINGER_S)
+            while len(batch) < bus.BATCH and not arrived.empty():
                 batch.append(arrived.get_nowait())
             deliveries = [self._delivery(consumer, message) for message in batch]
-            outcomes = await outcomes_of(handle, deliveries)
+            outcomes = await bus.outcomes_of(handle, deliveries)
             try:
-                await settle(self, consumer, deliveries, outcomes, self.max_attempts)
+                await bus.settle(self, consumer, deliveries, outcomes, self.max_attempts)
             except Exception as exc:
                 # The channel went away: the broker redelivers whatever is unacked.
                 log.warning("settling deliveries failed", consumer=consumer, error=repr(exc))
 
-    def _delivery(self, consumer: str, message: AbstractIncomingMessage) -> Delivery:
+    def _delivery(self, consumer: str, message: AbstractIncomingMessage) -> bus.Delivery:
         headers = message.headers or {}
-        return Delivery(
+        return bus.Delivery(
             consumer=consumer,
             body=message.body,
             type=str(headers.get("x-event-type") or message.routing_key or ""),
@@ -147,13 +139,13 @@ class RabbitBus:
 
     # -- settling (bus.settle calls these) --------------------------------------
 
-    async def ack(self, delivery: Delivery) -> None:
+    async def ack(self, delivery: bus.Delivery) -> None:
         await delivery.raw.ack()
 
-    async def retry_later(self, delivery: Delivery, delay: float) -> None:
+    async def retry_later(self, delivery: bus.Delivery, delay: float) -> None:
         self._spawn(self._retry(delivery, delay), "retry-delivery")
 
-    async def _retry(self, delivery: Delivery, delay: float) -> None:
+    async def _retry(self, delivery: bus.Delivery, delay: float) -> None:
         await asyncio.sleep(delay)
         channel = await self._connect()
         # Straight to this consumer's queue (the default exchange routes by queue name).
@@ -164,7 +156,7 @@ class RabbitBus:
         )
         await delivery.raw.ack()
 
-    async def dead_letter(self, delivery: Delivery, consumer: str, error: str) -> None:
+    async def dead_letter(self, delivery: bus.Delivery, consumer: str, error: str) -> None:
         await self._connect()
         assert self.dead_exchange is not None
         message = self._message(delivery.body, delivery.type, delivery.message_id, delivery.attempt)
@@ -187,7 +179,7 @@ class RabbitBus:
             headers={"x-event-type": event_type, "x-attempt": attempt},
         )
 
-    async def publish(self, batch: Sequence[Outgoing]) -> list[bool]:
+    async def publish(self, batch: Sequence[bus.Outgoing]) -> list[bool]:
         await self._connect()
         assert self.exchange is not None
         exchange = self.exchange
@@ -210,7 +202,7 @@ class RabbitBus:
 
     async def _read_dead_letters(
         self,
-    ) -> tuple[AbstractChannel, list[tuple[DeadLetter, AbstractIncomingMessage]]]:
+    ) -> tuple[AbstractChannel, list[tuple[bus.DeadLetter, AbstractIncomingMessage]]]:
         """Every dead letter, unacked on a private channel (closing it requeues them)."""
         await self._connect()
         assert self.connection is not None
@@ -219,7 +211,7 @@ class RabbitBus:
         found = []
         while (raw := await queue.get(no_ack=False, fail=False)) is not None:
             headers = dict(raw.headers or {})
-            letter = DeadLetter(
+            letter = bus.DeadLetter(
                 id=str(raw.message_id or headers.get("x-event-id", "")),
                 event_id=str(headers.get("x-event-id", raw.message_id or "")),
                 type=str(headers.get("x-event-type", "")),
@@ -231,7 +223,7 @@ class RabbitBus:
             found.append((letter, raw))
         return channel, found
 
-    async def dead_letters(self) -> list[DeadLetter]:
+    async def dead_letters(self) -> list[bus.DeadLetter]:
         channel, found = await self._read_dead_letters()
         await channel.close()
         return [letter for letter, _ in found]
@@ -258,6 +250,6 @@ class RabbitBus:
     async def close(self) -> None:
         await stop_tasks(list(self._tasks))
         if self.connection is not None:
-            await quietly(self.connection.close)
+            await bus.quietly(self.connection.close)
         self.connection = self.channel = self.exchange = self.dead_exchange = None
         self._consuming = False

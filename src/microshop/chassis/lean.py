@@ -38,6 +38,7 @@ from microshop.contracts.errors import DomainError
 
 Body = TypeVar("Body", bound=BaseModel)
 Endpoint = Callable[[Request], Awaitable[Response]]
+BodyHandler = Callable[[Request, Body], Awaitable[Response]]
 
 
 def reply(
@@ -148,19 +149,9 @@ class LeanRoutes:
         self.entries: list[LeanEntry] = []
         self.internal = prefix.startswith("/internal")
 
-    def post_json(
-        self, path: str, body: type[Body]
-    ) -> Callable[[Callable[[Request, Body], Awaitable[Response]]], Endpoint]:
+    def post_json(self, path: str, body: type[Body]) -> Callable[[BodyHandler[Body]], Endpoint]:
         """A POST whose JSON body is validated as `body` before the handler runs."""
-
-        def decorate(handler: Callable[[Request, Body], Awaitable[Response]]) -> Endpoint:
-            async def endpoint(request: Request) -> Response:
-                return await handler(request, await _parsed(request, body))
-
-            self._add(path, endpoint, "POST")
-            return endpoint
-
-        return decorate
+        return self._json_route(path, body, "POST")
 
     def post(self, path: str) -> Callable[[Endpoint], Endpoint]:
         """A POST that takes no body."""
@@ -169,14 +160,17 @@ class LeanRoutes:
     def get(self, path: str) -> Callable[[Endpoint], Endpoint]:
         return self._route(path, "GET")
 
-    def put_json(
-        self, path: str, body: type[Body]
-    ) -> Callable[[Callable[[Request, Body], Awaitable[Response]]], Endpoint]:
-        def decorate(handler: Callable[[Request, Body], Awaitable[Response]]) -> Endpoint:
+    def put_json(self, path: str, body: type[Body]) -> Callable[[BodyHandler[Body]], Endpoint]:
+        return self._json_route(path, body, "PUT")
+
+    def _json_route(
+        self, path: str, body: type[Body], method: str
+    ) -> Callable[[BodyHandler[Body]], Endpoint]:
+        def decorate(handler: BodyHandler[Body]) -> Endpoint:
             async def endpoint(request: Request) -> Response:
                 return await handler(request, await _parsed(request, body))
 
-            self._add(path, endpoint, "PUT")
+            self._add(path, endpoint, method)
             return endpoint
 
         return decorate

@@ -111,3 +111,8 @@ def create_event_tables() -> None:
 
     for table in (outbox, inbox):
         table.create(op.get_bind(), checkfirst=True)
+
+
+def refuse_to_drop_event_tables() -> None:
+    """The downgrade of a migration that created the event tables."""
+    raise NotImplementedError("the event tables hold undelivered events; drop them by hand")

@@ -9,12 +9,16 @@ MAX_PAGE, whatever the client asks for.
     async def list_things(page: PageQuery) -> ...
     @router.get("/{thing_id}")
     async def get_thing(thing_id: IdPath) -> ...
+
+    class ThingCreate(RequestModel):
+        owner_id: IdField
 """
 
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
+from pydantic import Field
 
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100
@@ -36,3 +40,5 @@ async def page(
 PageQuery = Annotated[Page, Depends(page)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+# An id in a request body.
+IdField = Annotated[int, Field(ge=1, le=MAX_ID)]

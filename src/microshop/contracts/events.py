@@ -62,24 +62,21 @@ class UserRegistered(Event):
     role: str
 
 
-class ProductCreated(Event):
+class _ProductFact(Event):
+    PRODUCER = "catalog"
+
+    id: int
+    name: str
+    price: Money
+    stock: int
+
+
+class ProductCreated(_ProductFact):
     TYPE = "product.created"
-    PRODUCER = "catalog"
-
-    id: int
-    name: str
-    price: Money
-    stock: int
 
 
-class ProductUpdated(Event):
+class ProductUpdated(_ProductFact):
     TYPE = "product.updated"
-    PRODUCER = "catalog"
-
-    id: int
-    name: str
-    price: Money
-    stock: int
 
 
 class OrderItem(BaseModel):
@@ -89,17 +86,25 @@ class OrderItem(BaseModel):
     quantity: int
 
 
-class OrderCreated(Event):
-    """A superset of the chapter's `order_created` message. `product_*`,
-    `unit_price` and `quantity` describe the first line; `items` lists them all."""
+class _OrderFact(Event):
+    """The order and who placed it: the fields every order event begins with. A
+    field here comes before a subclass's own on the wire, so `total` (after the
+    first line in `OrderCreated`) stays with each event."""
 
-    TYPE = "order.created"
     PRODUCER = "orders"
 
     id: int
     user_id: int
     user_name: str
     user_email: str
+
+
+class OrderCreated(_OrderFact):
+    """A superset of the chapter's `order_created` message. `product_*`,
+    `unit_price` and `quantity` describe the first line; `items` lists them all."""
+
+    TYPE = "order.created"
+
     product_id: int
     product_name: str
     unit_price: Money
@@ -115,26 +120,22 @@ class StockLine(BaseModel):
     quantity: int
 
 
-class StockDecreased(Event):
+class _StockMovement(Event):
+    PRODUCER = "catalog"
+
+    order_id: int
+    items: list[StockLine]
+
+    def key(self) -> str:
+        return f"order-{self.order_id}"
+
+
+class StockDecreased(_StockMovement):
     TYPE = "stock.decreased"
-    PRODUCER = "catalog"
-
-    order_id: int
-    items: list[StockLine]
-
-    def key(self) -> str:
-        return f"order-{self.order_id}"
 
 
-class StockRestored(Event):
+class StockRestored(_StockMovement):
     TYPE = "stock.restored"
-    PRODUCER = "catalog"
-
-    order_id: int
-    items: list[StockLine]
-
-    def key(self) -> str:
-        return f"order-{self.order_id}"
 
 
 class _PaymentFact(Event):
@@ -189,13 +190,7 @@ class ShipmentAdvanced(_ShipmentFact):
     TYPE = "shipment.advanced"
 
 
-class _OrderOutcome(Event):
-    PRODUCER = "orders"
-
-    id: int
-    user_id: int
-    user_name: str
-    user_email: str
+class _OrderOutcome(_OrderFact):
     total: Amount
     status: str
     reason: str | None = None

@@ -67,6 +67,8 @@ class Transaction(ABC):
 class Database(ABC):
     dialect: str
     url: str
+    # The SQLAlchemy driver Alembic migrates through, when `url` does not name one it can use.
+    migration_driver: str | None = None
     # Called after each commit that wrote to the outbox (the relay sets it: outbox.py).
     outbox_written: Callable[[], None] | None = None
 
@@ -92,7 +94,9 @@ class Database(ABC):
     @property
     def migration_url(self) -> str:
         """The SQLAlchemy URL Alembic migrates this database through."""
-        return self.url
+        if self.migration_driver is None:
+            return self.url
+        return make_url(self.url).set(drivername=self.migration_driver).render_as_string(False)
 
 
 async def open_database(

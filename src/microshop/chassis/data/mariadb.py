@@ -151,6 +151,7 @@ class _Reading:
 
 class MariaDatabase(Database):
     dialect = "mysql"
+    migration_driver = "mysql+asyncmy"
 
     def __init__(self, url: str, pool: Any) -> None:
         self.url = url
@@ -172,10 +173,6 @@ class MariaDatabase(Database):
             client_flag=CLIENT.FOUND_ROWS,
         )
         return cls(url, pool)
-
-    @property
-    def migration_url(self) -> str:
-        return make_url(self.url).set(drivername="mysql+asyncmy").render_as_string(False)
 
     def transaction(self) -> _Writing:
         return _Writing(self)

@@ -144,6 +144,7 @@ async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
 
 class PostgresDatabase(Database):
     dialect = "postgresql"
+    migration_driver = "postgresql+asyncpg"
 
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.url = url
@@ -161,10 +162,6 @@ class PostgresDatabase(Database):
             reset=_nothing_to_reset,
         )
         return cls(url, pool)
-
-    @property
-    def migration_url(self) -> str:
-        return make_url(self.url).set(drivername="postgresql+asyncpg").render_as_string(False)
 
     def transaction(self) -> _Writing:
         return _Writing(self)

@@ -9,7 +9,7 @@ from microshop.chassis.data import Database
 from microshop.chassis.deps import Db
 from microshop.chassis.lean import LeanRoutes, database, page_of, query_text
 from microshop.chassis.paging import IdPath, Page, PageQuery
-from microshop.services.catalog import service
+from microshop.services.catalog import schemas, service
 from microshop.services.catalog.domain import (
     MAX_SEARCH_TEXT,
     MAX_SEARCH_WORDS,
@@ -17,13 +17,6 @@ from microshop.services.catalog.domain import (
     search_words,
 )
 from microshop.services.catalog.listing import ListingCache, render
-from microshop.services.catalog.schemas import (
-    MAX_IMPORT,
-    ImportResult,
-    ProductCreate,
-    ProductDetail,
-    ProductUpdate,
-)
 
 router = APIRouter(prefix="/products", tags=["products"])
 # The product list is the busiest path of all: served lean (chassis/lean.py); the
@@ -41,7 +34,9 @@ SearchText = Annotated[
         description=f"each of its words (at most {MAX_SEARCH_WORDS}) begins a word of the name",
     ),
 ]
-ImportBatch = Annotated[list[ProductCreate], Body(min_length=1, max_length=MAX_IMPORT)]
+ImportBatch = Annotated[
+    list[schemas.ProductCreate], Body(min_length=1, max_length=schemas.MAX_IMPORT)
+]
 
 
 def _listing(request: Request) -> ListingCache:
@@ -50,7 +45,7 @@ def _listing(request: Request) -> ListingCache:
 
 @router.get(
     "",
-    response_model=list[ProductDetail],
+    response_model=list[schemas.ProductDetail],
     responses={304: {"description": "the page named by If-None-Match is still current"}},
 )
 async def list_products(db: Db, request: Request, page: PageQuery, q: SearchText = "") -> Response:
@@ -78,30 +73,32 @@ async def _page_of_products(db: Database, request: Request, page: Page, q: str) 
     return Response(listed.body, media_type="application/json", headers=headers)
 
 
-@router.get("/{product_id}", response_model=ProductDetail)
+@router.get("/{product_id}", response_model=schemas.ProductDetail)
 async def get_product(product_id: IdPath, db: Db) -> Product:
     return await service.get_product(db, product_id)
 
 
-@router.post("", response_model=ProductDetail, status_code=201)
-async def create_product(new: ProductCreate, request: Request, db: Db, _: AdminUser) -> Product:
+@router.post("", response_model=schemas.ProductDetail, status_code=201)
+async def create_product(
+    new: schemas.ProductCreate, request: Request, db: Db, _: AdminUser
+) -> Product:
     product = await service.create_product(db, new)
     _listing(request).clear()
     return product
 
 
-@router.post("/import", response_model=ImportResult, status_code=201)
+@router.post("/import", response_model=schemas.ImportResult, status_code=201)
 async def import_products(
     batch: ImportBatch, request: Request, db: Db, _: AdminUser
-) -> ImportResult:
+) -> schemas.ImportResult:
     ids = await service.import_products(db, batch)
     _listing(request).clear()
-    return ImportResult(created=len(ids), ids=ids)
+    return schemas.ImportResult(created=len(ids), ids=ids)
 
 
-@router.patch("/{product_id}", response_model=ProductDetail)
+@router.patch("/{product_id}", response_model=schemas.ProductDetail)
 async def update_product(
-    product_id: IdPath, change: ProductUpdate, request: Request, db: Db, _: AdminUser
+    product_id: IdPath, change: schemas.ProductUpdate, request: Request, db: Db, _: AdminUser
 ) -> Product:
     product = await service.update_product(db, product_id, change)
     _listing(request).clear()

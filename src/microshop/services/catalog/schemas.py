@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microshop.chassis.paging import MAX_ID
+from microshop.chassis.paging import IdField
 from microshop.chassis.schemas import RequestModel
 from microshop.contracts.api import ProductPublic
 from microshop.contracts.money import Money
@@ -17,7 +17,6 @@ MAX_IMPORT = 1000
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Description = Annotated[str, Field(max_length=2000)]
 Stock = Annotated[int, Field(ge=0, le=1_000_000_000)]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class ProductCreate(RequestModel):
@@ -46,19 +45,19 @@ class ImportResult(BaseModel):
 
 
 class StockLineIn(RequestModel):
-    product_id: Id
+    product_id: IdField
     quantity: int = Field(ge=1, le=1_000_000)
 
 
 class StockChange(RequestModel):
     """The saga's request to decrease an order's stock."""
 
-    order_id: Id
+    order_id: IdField
     items: list[StockLineIn] = Field(min_length=1, max_length=100)
 
 
 class StockRestore(RequestModel):
-    order_id: Id
+    order_id: IdField
 
 
 class ReservedLine(BaseModel):

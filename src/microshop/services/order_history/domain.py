@@ -13,23 +13,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from microshop.contracts import events
 from microshop.contracts.errors import NotFound
-from microshop.contracts.events import (
-    OrderApproved,
-    OrderCancelled,
-    OrderCreated,
-    OrderRejected,
-    PaymentFailed,
-    PaymentRefunded,
-    PaymentSucceeded,
-    ShipmentAdvanced,
-    ShipmentCancelled,
-    ShipmentCreated,
-)
 
-OrderOutcome = OrderApproved | OrderRejected | OrderCancelled
-PaymentFact = PaymentSucceeded | PaymentFailed | PaymentRefunded
-ShipmentFact = ShipmentCreated | ShipmentCancelled | ShipmentAdvanced
+OrderOutcome = events.OrderApproved | events.OrderRejected | events.OrderCancelled
+PaymentFact = events.PaymentSucceeded | events.PaymentFailed | events.PaymentRefunded
+ShipmentFact = events.ShipmentCreated | events.ShipmentCancelled | events.ShipmentAdvanced
 
 
 @dataclass
@@ -88,7 +77,9 @@ class OrderViewNotFound(NotFound):
         super().__init__("Order not found")
 
 
-def _with_order(view: OrderView, order: OrderCreated | OrderOutcome, **more: Any) -> OrderView:
+def _with_order(
+    view: OrderView, order: events.OrderCreated | OrderOutcome, **more: Any
+) -> OrderView:
     """What every order fact says: whose order it is and its total."""
     return replace(
         view,
@@ -100,7 +91,7 @@ def _with_order(view: OrderView, order: OrderCreated | OrderOutcome, **more: Any
     )
 
 
-def fold_order_placed(view: OrderView, order: OrderCreated, at: datetime) -> OrderView:
+def fold_order_placed(view: OrderView, order: events.OrderCreated, at: datetime) -> OrderView:
     view = _with_order(
         view,
         order,

@@ -12,19 +12,7 @@ from datetime import datetime
 
 from microshop.chassis.data import timestamp
 from microshop.chassis.inbox import EventContext, EventHandler
-from microshop.contracts.events import (
-    Event,
-    OrderApproved,
-    OrderCancelled,
-    OrderCreated,
-    OrderRejected,
-    PaymentFailed,
-    PaymentRefunded,
-    PaymentSucceeded,
-    ShipmentAdvanced,
-    ShipmentCancelled,
-    ShipmentCreated,
-)
+from microshop.contracts import events
 from microshop.services.order_history import store
 from microshop.services.order_history.domain import (
     OrderOutcome,
@@ -40,7 +28,7 @@ from microshop.services.order_history.domain import (
 Fold = Callable[[OrderView, datetime], OrderView]
 
 
-async def record_order_placed(ctx: EventContext, order: OrderCreated) -> None:
+async def record_order_placed(ctx: EventContext, order: events.OrderCreated) -> None:
     await _fold_into_view(ctx, order.id, lambda view, at: fold_order_placed(view, order, at))
 
 
@@ -69,15 +57,15 @@ async def _fold_into_view(ctx: EventContext, order_id: int, fold: Fold) -> None:
         await store.change_view(ctx.tx, view)
 
 
-HANDLERS: dict[type[Event], EventHandler] = {
-    OrderCreated: record_order_placed,
-    OrderApproved: record_order_outcome,
-    OrderRejected: record_order_outcome,
-    OrderCancelled: record_order_outcome,
-    PaymentSucceeded: record_payment,
-    PaymentFailed: record_payment,
-    PaymentRefunded: record_payment,
-    ShipmentCreated: record_shipment,
-    ShipmentCancelled: record_shipment,
-    ShipmentAdvanced: record_shipment,
+HANDLERS: dict[type[events.Event], EventHandler] = {
+    events.OrderCreated: record_order_placed,
+    events.OrderApproved: record_order_outcome,
+    events.OrderRejected: record_order_outcome,
+    events.OrderCancelled: record_order_outcome,
+    events.PaymentSucceeded: record_payment,
+    events.PaymentFailed: record_payment,
+    events.PaymentRefunded: record_payment,
+    events.ShipmentCreated: record_shipment,
+    events.ShipmentCancelled: record_shipment,
+    events.ShipmentAdvanced: record_shipment,
 }

@@ -9,18 +9,9 @@ from microshop.chassis.idempotency import IdempotencyKey, mark_replayed, optiona
 from microshop.chassis.lean import LeanRoutes, reply
 from microshop.chassis.paging import IdPath, PageQuery
 from microshop.chassis.tracing import annotate_order
-from microshop.services.orders import service
+from microshop.services.orders import schemas, service
 from microshop.services.orders.domain import Order
 from microshop.services.orders.orchestrator import Orchestrator
-from microshop.services.orders.schemas import (
-    OrderCreate,
-    OrderItemPublic,
-    OrderProduct,
-    OrderPublic,
-    OrderUser,
-    SagaPublic,
-    SagaStepPublic,
-)
 from microshop.services.orders.service import Timeline
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -44,23 +35,23 @@ def orchestrator(request: Request) -> Orchestrator:
     return request.app.state.orchestrator  # type: ignore[no-any-return]
 
 
-@router.post("", response_model=OrderPublic, status_code=201)
+@router.post("", response_model=schemas.OrderPublic, status_code=201)
 async def place_order(
-    new: OrderCreate,
+    new: schemas.OrderCreate,
     request: Request,
     response: Response,
     user: CurrentUser,
     idempotency_key: IdempotencyKey = None,
     prefer: Prefer = None,
-) -> OrderPublic:
+) -> schemas.OrderPublic:
     public, replayed = await _place(request, user, new, idempotency_key, prefer)
     if replayed:
         mark_replayed(response)
     return public
 
 
-@lean.post_json("", OrderCreate)
-async def place_order_lean(request: Request, new: OrderCreate) -> Response:
+@lean.post_json("", schemas.OrderCreate)
+async def place_order_lean(request: Request, new: schemas.OrderCreate) -> Response:
     user = await current_user(request)
     public, replayed = await _place(
         request, user, new, optional_key(request), request.headers.get("prefer")
@@ -71,10 +62,10 @@ async def place_order_lean(request: Request, new: OrderCreate) -> Response:
 async def _place(
     request: Request,
     user: Principal,
-    new: OrderCreate,
+    new: schemas.OrderCreate,
     idempotency_key: str | None,
     prefer: str | None,
-) -> tuple[OrderPublic, bool]:
+) -> tuple[schemas.OrderPublic, bool]:
     """Places the order, starts its saga here, and answers at once or, with
     `Prefer: wait=N`, once the saga is done (or N seconds have passed)."""
     sagas = orchestrator(request)
@@ -89,18 +80,18 @@ async def _place(
     return to_public(placed.order), placed.replayed
 
 
-@router.get("", response_model=list[OrderPublic])
-async def list_orders(db: Db, user: CurrentUser, page: PageQuery) -> list[OrderPublic]:
+@router.get("", response_model=list[schemas.OrderPublic])
+async def list_orders(db: Db, user: CurrentUser, page: PageQuery) -> list[schemas.OrderPublic]:
     return [to_public(order) for order in await service.list_orders(db, user, page)]
 
 
-@router.get("/{order_id}", response_model=OrderPublic)
-async def get_order(order_id: IdPath, db: Db, user: CurrentUser) -> OrderPublic:
+@router.get("/{order_id}", response_model=schemas.OrderPublic)
+async def get_order(order_id: IdPath, db: Db, user: CurrentUser) -> schemas.OrderPublic:
     annotate_order(order_id)
     return await _with_timeline(db, user, order_id)
 
 
-@router.post("/{order_id}/cancel", response_model=OrderPublic, status_code=202)
+@router.post("/{order_id}/cancel", response_model=schemas.OrderPublic, status_code=202)
 async def cancel_order(
     order_id: IdPath,
     request: Request,
@@ -109,7 +100,7 @@ async def cancel_order(
     client: Client,
     user: CurrentUser,
     prefer: Prefer = None,
-) -> OrderPublic:
+) -> schemas.OrderPublic:
     annotate_order(order_id)
     await service.request_cancel(db, client, user, order_id)
     orchestrator(request).launch(order_id)
@@ -118,7 +109,7 @@ async def cancel_order(
     return await _with_timeline(db, user, order_id)
 
 
-async def _with_timeline(db: Db, user: Principal, order_id: int) -> OrderPublic:
+async def _with_timeline(db: Db, user: Principal, order_id: int) -> schemas.OrderPublic:
     order = await service.get_order(db, user, order_id)
     timeline = await service.saga_timeline(db, order_id)
     if timeline is not None and timeline.phase == "done" and order.status != timeline.outcome:
@@ -136,7 +127,7 @@ async def _after_waiting(
     wait: float,
     response: Response,
     final_status: int | None = None,
-) -> OrderPublic:
+) -> schemas.OrderPublic:
     await orchestrator(request).wait_finished(order_id, wait)
     public = await _with_timeline(db, user, order_id)
     if final_status and public.saga is not None and public.saga.phase == "done":
@@ -144,16 +135,18 @@ async def _after_waiting(
     return public
 
 
-def to_public(order: Order, timeline: Timeline | None = None) -> OrderPublic:
+def to_public(order: Order, timeline: Timeline | None = None) -> schemas.OrderPublic:
     first = order.lines[0]
     customer = order.customer
-    return OrderPublic(
+    return schemas.OrderPublic(
         id=order.id,
-        user=OrderUser(id=customer.id, name=customer.name, email=customer.email),
-        product=OrderProduct(id=first.product_id, name=first.product_name, price=first.unit_price),
+        user=schemas.OrderUser(id=customer.id, name=customer.name, email=customer.email),
+        product=schemas.OrderProduct(
+            id=first.product_id, name=first.product_name, price=first.unit_price
+        ),
         quantity=first.quantity,
         items=[
-            OrderItemPublic(
+            schemas.OrderItemPublic(
                 product_id=line.product_id,
                 name=line.product_name,
                 unit_price=line.unit_price,
@@ -168,11 +161,13 @@ def to_public(order: Order, timeline: Timeline | None = None) -> OrderPublic:
         created_at=order.created_at,
         saga=None
         if timeline is None
-        else SagaPublic(
+        else schemas.SagaPublic(
             phase=timeline.phase,
             outcome=timeline.outcome,
             steps=[
-                SagaStepPublic(step=s["step"], event=s["event"], detail=s["detail"], at=s["at"])
+                schemas.SagaStepPublic(
+                    step=s["step"], event=s["event"], detail=s["detail"], at=s["at"]
+                )
                 for s in timeline.steps
             ],
         ),

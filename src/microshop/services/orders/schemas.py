@@ -7,18 +7,17 @@ from typing import Annotated
 from pydantic import BaseModel, Field, PlainSerializer, field_validator, model_validator
 
 from microshop.chassis.data import timestamp
-from microshop.chassis.paging import MAX_ID
+from microshop.chassis.paging import IdField
 from microshop.chassis.schemas import RequestModel
 from microshop.services.orders.domain import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Quantity = Annotated[int, Field(ge=MIN_QUANTITY, le=MAX_QUANTITY)]
 # A total may exceed a unit price's bounds (contracts.money.Money); same wire format.
 Amount = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
 class OrderItemIn(RequestModel):
-    product_id: Id
+    product_id: IdField
     quantity: Quantity
 
 
@@ -29,8 +28,8 @@ class PaymentIn(RequestModel):
 class OrderCreate(RequestModel):
     """The chapter's form (`product_id` + `quantity`) or several `items`, not both."""
 
-    user_id: Id | None = None
-    product_id: Id | None = None
+    user_id: IdField | None = None
+    product_id: IdField | None = None
     quantity: Quantity | None = None
     items: list[OrderItemIn] | None = Field(None, min_length=1, max_length=MAX_LINES)
     payment: PaymentIn | None = None

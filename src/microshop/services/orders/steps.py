@@ -75,10 +75,7 @@ async def charge_payment(client: ServiceClient, order: SagaOrder) -> Done | Fail
 
 
 async def refund_payment(client: ServiceClient, order: SagaOrder) -> Done:
-    reply = await client.post(
-        "payments", "/internal/payments/refund-order", json={"order_id": order.order_id}
-    )
-    _expect_ok(reply, "payments")
+    reply = await _compensate(client, "payments", "/internal/payments/refund-order", order)
     return Done("refunded" if reply.body.get("refunded") else "nothing was charged")
 
 
@@ -93,16 +90,11 @@ async def decrease_stock(client: ServiceClient, order: SagaOrder) -> Done | Fail
     )
     if reply.ok and reply.body.get("status") == "decreased":
         return Done()
-    if reply.ok:
-        return Failed("Order was cancelled")
-    return Failed(_reason(reply, "Stock unavailable"))
+    return _refusal(reply, "Stock unavailable")
 
 
 async def restore_stock(client: ServiceClient, order: SagaOrder) -> Done:
-    reply = await client.post(
-        "catalog", "/internal/stock/restore", json={"order_id": order.order_id}
-    )
-    _expect_ok(reply, "catalog")
+    await _compensate(client, "catalog", "/internal/stock/restore", order)
     return Done()
 
 
@@ -114,12 +106,11 @@ async def create_shipment(client: ServiceClient, order: SagaOrder) -> Done | Fai
     )
     if reply.ok and reply.body.get("status") == "created":
         return Done(f"tracking {reply.body.get('tracking_number')}")
-    if reply.ok:
-        return Failed("Order was cancelled")
-    return Failed(_reason(reply, "Shipping refused"))
+    return _refusal(reply, "Shipping refused")
 
 
 async def cancel_shipment(client: ServiceClient, order: SagaOrder) -> Done:
+    # Not through _compensate: its 409 is final, not an answer to retry.
     reply = await client.post(
         "shipping", "/internal/shipments/cancel", json={"order_id": order.order_id}
     )
@@ -127,6 +118,19 @@ async def cancel_shipment(client: ServiceClient, order: SagaOrder) -> Done:
         raise NotCompensable(_reason(reply, "Shipment already shipped"))
     _expect_ok(reply, "shipping")
     return Done()
+
+
+def _refusal(reply: Reply, default: str) -> Failed:
+    # A success with another status is the tombstone a compensation left first.
+    if reply.ok:
+        return Failed("Order was cancelled")
+    return Failed(_reason(reply, default))
+
+
+async def _compensate(client: ServiceClient, service: str, path: str, order: SagaOrder) -> Reply:
+    reply = await client.post(service, path, json={"order_id": order.order_id})
+    _expect_ok(reply, service)
+    return reply
 
 
 def _expect_ok(reply: Reply, service: str) -> None:

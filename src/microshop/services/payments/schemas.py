@@ -5,12 +5,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microshop.chassis.paging import MAX_ID
+from microshop.chassis.paging import IdField
 from microshop.chassis.schemas import RequestModel
 from microshop.contracts.money import Amount
 
-OrderId = Annotated[int, Field(ge=1, le=MAX_ID)]
-UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Any order total may be charged (and declined over the limit): not capped like a price.
 PositiveAmount = Annotated[Amount, Field(gt=0)]
 
@@ -18,14 +16,14 @@ PositiveAmount = Annotated[Amount, Field(gt=0)]
 class PaymentCreate(RequestModel):
     """The saga's charge for one order; no card means the default test card."""
 
-    order_id: OrderId
-    user_id: UserId | None = None
+    order_id: IdField
+    user_id: IdField | None = None
     amount: PositiveAmount
     card_number: str | None = Field(None, min_length=1, max_length=40)
 
 
 class RefundOrder(RequestModel):
-    order_id: OrderId
+    order_id: IdField
 
 
 class PaymentPublic(BaseModel):

@@ -1,25 +1,21 @@
 """Request and response shapes of shipping (ShipmentCreate, ShipmentPublic, ...)."""
 
 from datetime import datetime
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from microshop.chassis.paging import MAX_ID
+from microshop.chassis.paging import IdField
 from microshop.chassis.schemas import RequestModel
-
-OrderId = Annotated[int, Field(ge=1, le=MAX_ID)]
-UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class ShipmentCreate(RequestModel):
-    order_id: OrderId
-    user_id: UserId | None = None
+    order_id: IdField
+    user_id: IdField | None = None
     address: str | None = Field(None, min_length=1, max_length=500)
 
 
 class ShipmentCancel(RequestModel):
-    order_id: OrderId
+    order_id: IdField
 
 
 class ShipmentPublic(BaseModel):

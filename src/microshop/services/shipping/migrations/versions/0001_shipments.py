@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from microshop.chassis.data.types import Timestamp as UtcDateTime
-from microshop.chassis.migrations import create_event_tables
+from microshop.chassis.migrations import create_event_tables, refuse_to_drop_event_tables
 
 revision = "0001"
 down_revision = None
@@ -32,4 +32,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the event tables hold undelivered events; drop them by hand")
+    refuse_to_drop_event_tables()
