@@ -51,6 +51,12 @@ class Principal:
     def may_act_for(self, user_id: int) -> bool:
         return self.is_admin or self.user_id == user_id
 
+    @property
+    def owner_filter(self) -> int | None:
+        """The `user_id` a list this caller asks for is filtered on: their own rows,
+        or None (no filter, everyone's) for an admin."""
+        return None if self.is_admin else self.user_id
+
 
 OPEN_PRINCIPAL = Principal(user_id=None, role="admin")
 

@@ -5,7 +5,6 @@ from fastapi import APIRouter
 from microshop.chassis.auth import CurrentUser
 from microshop.chassis.deps import Db
 from microshop.chassis.paging import IdPath, PageQuery
-from microshop.chassis.visibility import owner_filter
 from microshop.services.order_history import store
 from microshop.services.order_history.domain import OrderView, OrderViewNotFound
 from microshop.services.order_history.schemas import OrderViewPublic
@@ -15,7 +14,7 @@ router = APIRouter(prefix="/order-history", tags=["order history"])
 
 @router.get("", response_model=list[OrderViewPublic])
 async def list_order_views(db: Db, user: CurrentUser, page: PageQuery) -> list[OrderView]:
-    return await store.list_views(db, page, user_id=owner_filter(user))
+    return await store.list_views(db, page, user_id=user.owner_filter)
 
 
 @router.get("/{order_id}", response_model=OrderViewPublic)

@@ -11,7 +11,6 @@ from microshop.chassis.client import ServiceClient
 from microshop.chassis.data import Database, Row, Transaction, utc_now
 from microshop.chassis.outbox import record_event
 from microshop.chassis.paging import Page
-from microshop.chassis.visibility import owner_filter
 from microshop.contracts.errors import Conflict, IdempotencyKeyReused
 from microshop.contracts.events import OrderCreated, OrderItem
 from microshop.services.orders import peers, store
@@ -260,7 +259,7 @@ async def unfinished_sagas(db: Database, older_than: float = 0) -> list[Row]:
 
 
 async def list_orders(db: Database, principal: Principal, page: Page) -> list[Order]:
-    rows = await store.LISTING.fetch(db, page, user_id=owner_filter(principal))
+    rows = await store.LISTING.fetch(db, page, user_id=principal.owner_filter)
     if not rows:
         return []
     ids = [row["id"] for row in rows]

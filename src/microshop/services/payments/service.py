@@ -14,7 +14,6 @@ from microshop.chassis.data import Database, Transaction, utc_now
 from microshop.chassis.data.records import fetch_record
 from microshop.chassis.outbox import record_event
 from microshop.chassis.paging import Page
-from microshop.chassis.visibility import list_visible
 from microshop.contracts.errors import IdempotencyKeyReused
 from microshop.contracts.events import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from microshop.services.payments import store
@@ -159,9 +158,8 @@ async def payments_of_order(db: Database, order_id: int) -> list[Payment]:
 async def list_payments(
     db: Database, viewer: Principal, order_id: int | None, page: Page
 ) -> list[Payment]:
-    return await list_visible(
-        db, store.LISTING, store.payment_from, viewer, page, order_id=order_id
-    )
+    rows = await store.LISTING.fetch(db, page, user_id=viewer.owner_filter, order_id=order_id)
+    return [store.payment_from(row) for row in rows]
 
 
 async def _by_id(source: Database | Transaction, payment_id: int) -> Payment | None:

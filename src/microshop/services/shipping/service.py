@@ -12,7 +12,6 @@ from microshop.chassis.data import Database, Transaction, utc_now
 from microshop.chassis.data.records import fetch_record
 from microshop.chassis.outbox import record_event
 from microshop.chassis.paging import Page
-from microshop.chassis.visibility import list_visible
 from microshop.contracts.events import ShipmentAdvanced, ShipmentCancelled, ShipmentCreated
 from microshop.services.shipping import store
 from microshop.services.shipping.domain import (
@@ -156,9 +155,8 @@ async def shipment_for(db: Database, shipment_id: int, viewer: Principal) -> Shi
 async def list_shipments(
     db: Database, viewer: Principal, order_id: int | None, page: Page
 ) -> list[Shipment]:
-    return await list_visible(
-        db, store.LISTING, store.shipment_from, viewer, page, order_id=order_id
-    )
+    rows = await store.LISTING.fetch(db, page, user_id=viewer.owner_filter, order_id=order_id)
+    return [store.shipment_from(row) for row in rows]
 
 
 async def shipment_of_order(db: Database, order_id: int) -> Shipment:
