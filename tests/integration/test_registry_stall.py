@@ -11,10 +11,12 @@ from pathlib import Path
 from microshop.chassis.registry import Instance, NatsRegistry
 from tests.integration.test_registry_contract import EmbeddedNats, orders
 from tests.support.bus import unique_prefix
+from tests.support.servers import NATS_PY_LEAVES_A_SOCKET
 
 TTL = 2.0
 
 
+@NATS_PY_LEAVES_A_SOCKET
 async def test_a_watch_keeps_its_instances_while_the_registry_is_frozen(tmp_path: Path) -> None:
     server = EmbeddedNats(tmp_path / "nats")
     await server.start()
