@@ -4,6 +4,7 @@ import json
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -79,12 +80,19 @@ def gateway(echo_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         rate_limit=RateLimit(10, 1, 20),
         max_body_bytes=MAX_BODY,
     )
-    path: Path = tmp_path_factory.mktemp("envoy") / "envoy.json"
+    with envoy_running(config, tmp_path_factory.mktemp("envoy")) as url:
+        yield url
+
+
+@contextmanager
+def envoy_running(config: Gateway, folder: Path) -> Iterator[str]:
+    """A real Envoy running the rendered configuration, until the block ends."""
+    path = folder / "envoy.json"
     path.write_text(json.dumps(render_envoy_config(config)))
     envoy = subprocess.Popen(envoy_argv(path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/health", envoy)
-        yield f"http://127.0.0.1:{port}"
+        _wait_for(f"http://127.0.0.1:{config.port}/health", envoy)
+        yield f"http://127.0.0.1:{config.port}"
     finally:
         envoy.terminate()
         envoy.wait(timeout=10)

@@ -225,25 +225,33 @@ def test_the_security_headers_are_on_every_answer_and_on_every_local_reply() -> 
     assert "strict-transport-security" not in security_headers_of(added), "no HSTS over http"
 
 
-def test_reads_are_retried_after_a_reset_and_writes_only_when_nothing_reached_the_service() -> None:
+def test_reads_and_keyed_writes_are_retried_after_a_reset_or_503_and_others_only_when_nothing_reached_the_service() -> (
+    None
+):
     reads = {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}}
+    keyed = {"name": "idempotency-key", "present_match": True}
     prefix = {"path_separated_prefix": "/api/products"}
     read = route_for(render(), **prefix, headers=[reads])
+    keyed_write = route_for(render(), **prefix, headers=[keyed])
     other = route_for(render(), **prefix)
-    assert read["route"]["retry_policy"]["retry_on"].split(",") == [
-        "connect-failure",
-        "reset-before-request",
-        "reset",
-    ]
+    for safe in (read, keyed_write):
+        policy = safe["route"]["retry_policy"]
+        assert policy["retry_on"].split(",") == [
+            "connect-failure",
+            "reset-before-request",
+            "reset",
+            "retriable-status-codes",
+        ]
+        assert policy["retriable_status_codes"] == [503]
     assert other["route"]["retry_policy"]["retry_on"].split(",") == [
         "connect-failure",
         "reset-before-request",
     ]
     assert (read["name"], read["route"]["cluster"]) == (other["name"], "catalog")
     order = routes(render())
-    assert order.index(read) < order.index(other)
+    assert order.index(read) < order.index(keyed_write) < order.index(other)
     # Never on the instance that just failed (least-request would favour a dead one).
-    for route in (read, other):
+    for route in (read, keyed_write, other):
         predicates = route["route"]["retry_policy"]["retry_host_predicate"]
         assert [p["name"] for p in predicates] == ["envoy.retry_host_predicates.previous_hosts"]
 

@@ -42,7 +42,14 @@ MAX_DOWNSTREAM_CONNECTIONS = 10_000
 # any request when nothing reached the service, and a read even when it had (a GET
 # or HEAD changes nothing, so the service seeing it twice does no harm).
 RETRY_ANY_METHOD = "connect-failure,reset-before-request"
-RETRY_READ = RETRY_ANY_METHOD + ",reset"
+# A 503 is an instance saying "not now" before it did anything (a peer it needs is
+# unreachable from where it runs, its breaker for that peer is open): another
+# instance may well answer. A read goes there once, and so does a write that
+# carries an Idempotency-Key, since the service answers a repeat of one with its
+# first outcome; a keyless write never, nor anything after another 5xx.
+RETRY_READ = RETRY_ANY_METHOD + ",reset,retriable-status-codes"
+RETRIABLE_STATUS_CODES = [503]
+KEYED = {"name": "idempotency-key", "present_match": True}
 # The retry goes to another instance. Without it, least-request keeps picking an
 # instance that has just died (it fails fast, so it never has requests in flight)
 # for its retry as well, until the health check takes it out.
@@ -246,10 +253,13 @@ def _direct(path: str, content_type: str, body: JsonObject) -> JsonObject:
 
 
 def _forwards(service: str, match: JsonObject, rewrite: str | None) -> list[JsonObject]:
-    """The same forwarding twice: reads first, with the wider retry policy."""
+    """The same forwarding three times: reads and keyed writes first, with the
+    wider retry policy."""
     reads = {**match, "headers": [READ_METHODS]}
+    keyed = {**match, "headers": [KEYED]}
     return [
         _forward(service, reads, rewrite, RETRY_READ),
+        _forward(service, keyed, rewrite, RETRY_READ),
         _forward(service, match, rewrite, RETRY_ANY_METHOD),
     ]
 
@@ -260,7 +270,12 @@ def _forward(
     route: JsonObject = {
         "cluster": service,
         "timeout": ROUTE_TIMEOUT,
-        "retry_policy": {"retry_on": retry_on, "num_retries": 1, **RETRY_ELSEWHERE},
+        "retry_policy": {
+            "retry_on": retry_on,
+            "retriable_status_codes": RETRIABLE_STATUS_CODES,
+            "num_retries": 1,
+            **RETRY_ELSEWHERE,
+        },
     }
     if rewrite is not None:
         route["prefix_rewrite"] = rewrite
