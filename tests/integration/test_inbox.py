@@ -79,3 +79,31 @@ async def test_a_body_that_is_not_an_event_is_a_failed_attempt_not_a_crash(db: D
     junk = Delivery("probe", b"not json at all", "user.registered", "m-1", 1, None)
     outcomes = await inbox.handle_batch([junk])
     assert isinstance(outcomes[0], UndecodableEvent)
+
+
+async def test_a_replayable_batch_is_applied_together_and_after_a_failure_again_each_alone(
+    db: Database,
+) -> None:
+    calls: list[int] = []
+
+    async def fold(ctx: EventContext, event: UserRegistered) -> None:
+        calls.append(event.id)  # its only effect is in ctx.tx, like a read model's
+        if event.id == 3:
+            raise ValueError("a fact this read model cannot fold")
+
+    inbox = Inbox("probe", db, app=None, handlers={UserRegistered: fold}, replayable=True)
+    batch = [delivery(n) for n in (1, 2, 3, 4)]
+    outcomes = await inbox.handle_batch(batch)
+    assert [type(o).__name__ if o else None for o in outcomes] == [None, None, "ValueError", None]
+    # Together, without a savepoint each, until 3 failed and the rollback undid 1 and
+    # 2; then each alone in its savepoint.
+    assert calls == [1, 2, 3, 1, 2, 3, 4]
+    # The database kept 1, 2 and 4 once: redelivered, they are duplicates; 3 fails again.
+    outcomes = await inbox.handle_batch(batch)
+    assert [type(o).__name__ if o else None for o in outcomes] == [None, None, "ValueError", None]
+    assert calls[7:] == [3, 3]
+    assert inbox.duplicates == 3
+
+    good = [delivery(n) for n in (5, 6, 7)]
+    assert await inbox.handle_batch(good) == [None, None, None]
+    assert calls[9:] == [5, 6, 7]

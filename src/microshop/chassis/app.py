@@ -57,6 +57,9 @@ class ServiceSpec:
     shutdown: Sequence[StartupHook] = field(default_factory=tuple)
     # The events this service consumes: an explicit map, never discovered by scanning.
     handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
+    # True when the handlers' only effect is in the transaction they are given (no
+    # e-mail, no call): a batch then needs no savepoint per event (chassis/inbox.py).
+    replayable_handlers: bool = False
     # Lean routes (chassis/lean.py): every /internal route, and hot public paths.
     lean: Sequence[LeanRoutes] = field(default_factory=tuple)
 
@@ -141,6 +144,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                     app,
                     replicas=settings.stream_replicas,
                     telemetry=app.telemetry,
+                    replayable=spec.replayable_handlers,
                 )
                 app.state.events.start()
             elif spec.handlers:

@@ -31,9 +31,10 @@ class EventWiring:
         app: object,
         replicas: int = 1,
         telemetry: Telemetry | None = None,
+        replayable: bool = False,
     ) -> None:
         self.bus: Bus = connect_bus(broker_url, prefix, replicas=replicas)
-        self.inbox = Inbox(service, db, app, handlers, telemetry)
+        self.inbox = Inbox(service, db, app, handlers, telemetry, replayable=replayable)
         if handlers:
             self.bus.consume(service, self.inbox.event_types, self.inbox.handle_batch)
         self.relay = OutboxRelay(db, self.bus)

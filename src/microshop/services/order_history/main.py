@@ -16,6 +16,10 @@ class OrderHistorySettings(ServiceSettings):
 
 def build_app(settings: OrderHistorySettings | None = None) -> FastAPI:
     spec = ServiceSpec(
-        "order_history", [router], Path(__file__).parent / "migrations", handlers=HANDLERS
+        "order_history",
+        [router],
+        Path(__file__).parent / "migrations",
+        handlers=HANDLERS,
+        replayable_handlers=True,  # they write the read model and nothing else
     )
     return create_app(spec, settings or OrderHistorySettings())
