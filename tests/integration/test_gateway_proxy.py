@@ -26,10 +26,12 @@ class Echo(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _answer(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        body = json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
-        self.send_response(200)
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_json(200, {"path": self.path, "headers": dict(self.headers.items())})
+
+    def send_json(self, status: int, answer: object) -> None:
+        body = json.dumps(answer).encode()
+        self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
         self.end_headers()

@@ -19,28 +19,20 @@ from tests.support.asgi import free_port
 REQUESTS = 16
 
 
-class Refusing(BaseHTTPRequestHandler):
+class Refusing(Echo):
     """An orders instance that cannot reach users: ready, and 503 for every call."""
 
-    protocol_version = "HTTP/1.1"
     calls = 0
 
     def _answer(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
-        ready = self.path == "/health/ready"
-        if not ready:
-            type(self).calls += 1
-        body = b"{}" if ready else b'{"error": "users unavailable", "retry_after": 10}'
-        self.send_response(200 if ready else 503)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        if self.path == "/health/ready":
+            self.send_json(200, {})
+            return
+        type(self).calls += 1
+        self.send_json(503, {"error": "users unavailable", "retry_after": 10})
 
     do_GET = do_POST = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def _serving(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, int]:
