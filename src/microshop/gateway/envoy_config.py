@@ -47,7 +47,7 @@ RETRY_ANY_METHOD = "connect-failure,reset-before-request"
 # instance may well answer. A read goes there once, and so does a write that
 # carries an Idempotency-Key, since the service answers a repeat of one with its
 # first outcome; a keyless write never, nor anything after another 5xx.
-RETRY_READ = RETRY_ANY_METHOD + ",reset,retriable-status-codes"
+RETRY_REPEATABLE = RETRY_ANY_METHOD + ",reset,retriable-status-codes"
 RETRIABLE_STATUS_CODES = [503]
 KEYED = {"name": "idempotency-key", "present_match": True}
 # The retry goes to another instance. Without it, least-request keeps picking an
@@ -196,7 +196,7 @@ def _routes(gateway: Gateway) -> list[JsonObject]:
     for page in cacheable_paths(gateway.routes):
         if page.service in running:
             reads = {"path": page.public_path, "headers": [READ_METHODS]}
-            routes.append(_forward(page.service, reads, None, RETRY_READ, cached=True))
+            routes.append(_forward(page.service, reads, None, RETRY_REPEATABLE, cached=True))
     # Exact paths first: `/api/users/health` must not fall into the `/api/users` prefix.
     for path in service_paths(gateway.routes):
         if path.service in running:
@@ -258,8 +258,8 @@ def _forwards(service: str, match: JsonObject, rewrite: str | None) -> list[Json
     reads = {**match, "headers": [READ_METHODS]}
     keyed = {**match, "headers": [KEYED]}
     return [
-        _forward(service, reads, rewrite, RETRY_READ),
-        _forward(service, keyed, rewrite, RETRY_READ),
+        _forward(service, reads, rewrite, RETRY_REPEATABLE),
+        _forward(service, keyed, rewrite, RETRY_REPEATABLE),
         _forward(service, match, rewrite, RETRY_ANY_METHOD),
     ]
 
