@@ -29,7 +29,7 @@ from microshop.chassis.client import Resilience, ServiceClient
 from microshop.chassis.data import open_database
 from microshop.chassis.errors import error_response, install_error_handlers
 from microshop.chassis.events import EventWiring
-from microshop.chassis.inbox import EventHandler
+from microshop.chassis.inbox import BatchHandler, EventHandler
 from microshop.chassis.lean import LeanDispatch, LeanRoutes
 from microshop.chassis.logging import configure_logging
 from microshop.chassis.middleware import ServiceMiddleware
@@ -57,9 +57,10 @@ class ServiceSpec:
     shutdown: Sequence[StartupHook] = field(default_factory=tuple)
     # The events this service consumes: an explicit map, never discovered by scanning.
     handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
-    # True when the handlers' only effect is in the transaction they are given (no
-    # e-mail, no call): a batch then needs no savepoint per event (chassis/inbox.py).
-    replayable_handlers: bool = False
+    # For handlers whose only effect is in the transaction they are given (no
+    # e-mail, no call): a whole batch at once, without a savepoint per event
+    # (chassis/inbox.py).
+    apply_together: BatchHandler | None = None
     # Lean routes (chassis/lean.py): every /internal route, and hot public paths.
     lean: Sequence[LeanRoutes] = field(default_factory=tuple)
 
@@ -144,7 +145,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                     app,
                     replicas=settings.stream_replicas,
                     telemetry=app.telemetry,
-                    replayable=spec.replayable_handlers,
+                    apply_together=spec.apply_together,
                 )
                 app.state.events.start()
             elif spec.handlers:

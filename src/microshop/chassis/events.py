@@ -11,7 +11,7 @@ import structlog
 from microshop.chassis.backoff import backoff
 from microshop.chassis.bus import Bus, connect_bus
 from microshop.chassis.data import Database
-from microshop.chassis.inbox import EventHandler, Inbox
+from microshop.chassis.inbox import BatchHandler, EventHandler, Inbox
 from microshop.chassis.outbox import OutboxRelay
 from microshop.chassis.tasks import stop_tasks
 from microshop.chassis.telemetry import Telemetry
@@ -31,10 +31,10 @@ class EventWiring:
         app: object,
         replicas: int = 1,
         telemetry: Telemetry | None = None,
-        replayable: bool = False,
+        apply_together: BatchHandler | None = None,
     ) -> None:
         self.bus: Bus = connect_bus(broker_url, prefix, replicas=replicas)
-        self.inbox = Inbox(service, db, app, handlers, telemetry, replayable=replayable)
+        self.inbox = Inbox(service, db, app, handlers, telemetry, apply_together=apply_together)
         if handlers:
             self.bus.consume(service, self.inbox.event_types, self.inbox.handle_batch)
         self.relay = OutboxRelay(db, self.bus)

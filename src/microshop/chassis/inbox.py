@@ -5,11 +5,15 @@ redelivered or duplicated event changes nothing.
 What the broker has ready is applied in one transaction (the inbox insert is
 `ON CONFLICT DO NOTHING`: a duplicate is skipped, not an error). Each event of a
 batch runs in its own savepoint: one that fails is undone alone (the bus retries
-it), and the others commit and are acked. Handlers whose only effect is in the
-transaction they are given (`replayable`: a read model, no e-mail sent, no call
-made) skip the savepoints, two round trips per event on a database server: when
-one of them fails the whole batch is rolled back and applied again, event by
-event in savepoints, which repeats nothing that anyone saw.
+it), and the others commit and are acked.
+
+A consumer whose only effect is in the transaction it is given (a read model: no
+e-mail sent, no call made) is replayable, and gives `apply_together`, which
+applies a whole batch in one call (one read and one write for all its rows, not
+one each). Its batches skip the savepoints, two round trips per event on a
+database server, and record their event ids in one pipelined statement that fails
+on a duplicate: when that or the batch fails, the whole batch is rolled back and
+applied again, event by event in savepoints, which repeats nothing that anyone saw.
 
 Each event handled is a consumer span, child of the span that recorded the event
 (the envelope's `trace`), one JSON line in the request log, and a sample of the
@@ -38,7 +42,11 @@ from microshop.contracts.events import Envelope, Event
 
 log = structlog.get_logger()
 
-RECORD = insert_into(inbox, ["consumer", "event_id", "type", "handled_at"], on_duplicate="skip")
+RECORD_COLUMNS = ["consumer", "event_id", "type", "handled_at"]
+RECORD = insert_into(inbox, RECORD_COLUMNS, on_duplicate="skip")
+# A replayable batch's ids at once: a duplicate among them fails the batch, which
+# is then applied event by event through RECORD (redeliveries are rare).
+RECORD_NEW = insert_into(inbox, RECORD_COLUMNS)
 
 
 @dataclass
@@ -49,6 +57,8 @@ class EventContext:
 
 
 EventHandler = Callable[[EventContext, Any], Awaitable[None]]
+# A replayable consumer's whole batch at once: (envelope, typed event), in order.
+BatchHandler = Callable[[Transaction, list[tuple[Envelope, Any]]], Awaitable[None]]
 
 
 class UndecodableEvent(ValueError):
@@ -82,10 +92,10 @@ class Inbox:
         handlers: Mapping[type[Event], EventHandler],
         telemetry: Telemetry | None = None,
         *,
-        replayable: bool = False,
+        apply_together: BatchHandler | None = None,
     ) -> None:
         self.consumer, self.db, self.app = consumer, db, app
-        self.replayable = replayable
+        self.apply_together = apply_together
         self.telemetry = telemetry or Telemetry()
         self.handlers = {event_type.TYPE: (event_type, h) for event_type, h in handlers.items()}
         self.duplicates = 0
@@ -116,7 +126,7 @@ class Inbox:
                 outcomes.append(exc)
         if not ready:
             return outcomes
-        together = self.replayable and len(ready) > 1
+        together = self.apply_together is not None and len(ready) > 1
         try:
             try:
                 duplicates = await self._commit(ready, outcomes, together)
@@ -171,7 +181,8 @@ class Inbox:
         """Applies the batch in one transaction; returns how many were duplicates."""
         async with self.db.transaction() as tx:
             if together:
-                return sum([await self._apply(tx, decoded) for _, decoded in ready])
+                await self._apply_together(tx, [decoded for _, decoded in ready])
+                return 0
             if len(ready) == 1:
                 return await self._apply(tx, ready[0][1])
             return await self._apply_each(tx, ready, outcomes)
@@ -191,8 +202,28 @@ class Inbox:
                 outcomes[position] = exc
         return duplicates
 
-    async def _apply(self, tx: Transaction, decoded: Decoded) -> int:
-        """Applies one event; returns 1 if it was a duplicate (already handled)."""
+    async def _apply_together(self, tx: Transaction, batch: list[Decoded]) -> None:
+        """Records every id of the batch in one statement, then applies the batch;
+        a duplicate fails it all (the caller applies it again, event by event)."""
+        assert self.apply_together is not None
+        handled_at = utc_now()
+        for decoded in batch:
+            self._start_span(decoded)  # each event's span spans the batch's work
+        await tx.execute_many(
+            RECORD_NEW,
+            [
+                {
+                    "consumer": self.consumer,
+                    "event_id": str(decoded.envelope.id),
+                    "type": decoded.envelope.type,
+                    "handled_at": handled_at,
+                }
+                for decoded in batch
+            ],
+        )
+        await self.apply_together(tx, [(decoded.envelope, decoded.fact) for decoded in batch])
+
+    def _start_span(self, decoded: Decoded) -> tracing.Span:
         envelope = decoded.envelope
         span = decoded.span = self.telemetry.tracer.start(
             f"handle {envelope.type}",
@@ -204,7 +235,12 @@ class Inbox:
         span.attributes["messaging.message.id"] = str(envelope.id)
         if (order_id := order_of(envelope)) is not None:
             span.attributes["order.id"] = order_id
-        token = tracing.enter(span)
+        return span
+
+    async def _apply(self, tx: Transaction, decoded: Decoded) -> int:
+        """Applies one event; returns 1 if it was a duplicate (already handled)."""
+        envelope = decoded.envelope
+        token = tracing.enter(self._start_span(decoded))
         try:
             first_time = await tx.insert(
                 RECORD,

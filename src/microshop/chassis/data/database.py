@@ -12,7 +12,7 @@ see the last commit, statement by statement.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -34,6 +34,12 @@ class Transaction(ABC):
     @abstractmethod
     async def execute(self, query: Query, /, **params: Any) -> int:
         """Runs a write; returns the number of rows it matched."""
+
+    @abstractmethod
+    async def execute_many(self, query: Query, rows: Sequence[Mapping[str, Any]], /) -> None:
+        """Runs a write once per row of parameters. On a database server that is one
+        round trip for all of them (asyncpg pipelines them, asyncmy writes one
+        multi-row INSERT), not one each."""
 
     @abstractmethod
     async def fetch_one(self, query: Query, /, **params: Any) -> Row | None: ...

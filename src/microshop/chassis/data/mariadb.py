@@ -6,6 +6,7 @@ pooled connection. FOUND_ROWS makes an UPDATE count the rows it matched, as the
 other engines do (MariaDB would count only those it changed).
 """
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +36,7 @@ def _translated(exc: MySQLError) -> Exception:
     return exc
 
 
-def _args(query: Query, params: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+def _args(query: Query, params: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
     compiled = query.compiled("mysql")
     # DATETIME(6) keeps no zone: store UTC, read back as UTC (values.timestamp).
     values = [
@@ -65,6 +66,14 @@ class MariaTransaction(Transaction):
     async def execute(self, query: Query, /, **params: Any) -> int:
         cursor = await self._run(query, params)
         return int(cursor.rowcount)
+
+    async def execute_many(self, query: Query, rows: Sequence[Mapping[str, Any]], /) -> None:
+        sql = query.compiled("mysql").sql
+        cursor = self.conn.cursor()
+        try:
+            await cursor.executemany(sql, [_args(query, r)[1] for r in rows])
+        except MySQLError as exc:
+            raise _translated(exc) from exc
 
     async def insert(self, query: Query, /, **params: Any) -> int | None:
         cursor = await self._run(query, params)

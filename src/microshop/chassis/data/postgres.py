@@ -1,5 +1,6 @@
 """PostgreSQL through an asyncpg pool (prepared statements cached per connection)."""
 
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -54,6 +55,13 @@ class PostgresTransaction(Transaction):
         sql, args = _args(query, params)
         try:
             return _count(await self.conn.execute(sql, *args))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise _translated(exc) from exc
+
+    async def execute_many(self, query: Query, rows: Sequence[Mapping[str, Any]], /) -> None:
+        compiled = query.compiled("postgresql")
+        try:
+            await self.conn.executemany(compiled.sql, [compiled.positional(r) for r in rows])
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _translated(exc) from exc
 

@@ -5,7 +5,7 @@ microseconds. So a `Query` is built at import time and compiled on first use on
 each dialect, then only its text and parameter order are used.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -26,10 +26,10 @@ class Compiled:
     # SQLAlchemy still sends as parameters.
     literals: dict[str, Any] | None
 
-    def named(self, params: dict[str, Any]) -> dict[str, Any]:
+    def named(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
         return params if self.literals is None else {**self.literals, **params}
 
-    def positional(self, params: dict[str, Any]) -> list[Any]:
+    def positional(self, params: Mapping[str, Any]) -> list[Any]:
         if self.literals is not None:
             params = {**self.literals, **params}
         return [params[name] for name in self.names or ()]

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -59,7 +60,7 @@ def _translated(exc: sqlite3.IntegrityError) -> IntegrityViolation:
     return IntegrityViolation(str(exc))
 
 
-def _statement(query: Query, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _statement(query: Query, params: dict[str, Any]) -> tuple[str, Mapping[str, Any]]:
     compiled = query.compiled("sqlite")
     return compiled.sql, compiled.named(params)
 
@@ -90,6 +91,13 @@ class SqliteTransaction(Transaction):
     async def execute(self, query: Query, /, **params: Any) -> int:
         try:
             return self.conn.execute(*_statement(query, params)).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise _translated(exc) from exc
+
+    async def execute_many(self, query: Query, rows: Sequence[Mapping[str, Any]], /) -> None:
+        compiled = query.compiled("sqlite")
+        try:
+            self.conn.executemany(compiled.sql, [compiled.named(r) for r in rows])
         except sqlite3.IntegrityError as exc:
             raise _translated(exc) from exc
 

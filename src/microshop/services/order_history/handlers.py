@@ -1,71 +1,70 @@
-"""Event handlers of the read model: {event type: how it changes the view}.
+"""How the read model takes events: {event type: how it changes an order's view}.
 
-Each reads the order's view in the batch's transaction (locked), folds the fact
-in by the rules of domain.py, and writes the view back. Events of one order in the
-same batch therefore see each other's writes. A missing view is created by
-whichever event comes first; if two consumers create it at once, the loser's
-UniqueViolation fails its batch and the bus redelivers it.
+A batch is applied at once (`fold_into_views`): the views of its orders are read
+in one statement, locked, every fact is folded in by the rules of domain.py in the
+order it arrived, and the views are written back in one statement for the new ones
+and one for the changed. Events of one order in the same batch therefore see each
+other. A missing view is created by whichever event comes first; if two consumers
+create it at once, the loser's UniqueViolation fails its batch and the bus
+redelivers it.
 """
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from microshop.chassis.data import timestamp
-from microshop.chassis.inbox import EventContext, EventHandler
+from microshop.chassis.data import Transaction, timestamp
+from microshop.chassis.inbox import EventContext, EventHandler, order_of
 from microshop.contracts import events
 from microshop.services.order_history import store
 from microshop.services.order_history.domain import (
-    OrderOutcome,
     OrderView,
-    PaymentFact,
-    ShipmentFact,
     fold_order_outcome,
     fold_order_placed,
     fold_payment,
     fold_shipment,
 )
 
-Fold = Callable[[OrderView, datetime], OrderView]
+Fold = Callable[[OrderView, Any, datetime], OrderView]
+
+FOLDS: dict[type[events.Event], Fold] = {
+    events.OrderCreated: fold_order_placed,
+    events.OrderApproved: fold_order_outcome,
+    events.OrderRejected: fold_order_outcome,
+    events.OrderCancelled: fold_order_outcome,
+    events.PaymentSucceeded: fold_payment,
+    events.PaymentFailed: fold_payment,
+    events.PaymentRefunded: fold_payment,
+    events.ShipmentCreated: fold_shipment,
+    events.ShipmentCancelled: fold_shipment,
+    events.ShipmentAdvanced: fold_shipment,
+}
 
 
-async def record_order_placed(ctx: EventContext, order: events.OrderCreated) -> None:
-    await _fold_into_view(ctx, order.id, lambda view, at: fold_order_placed(view, order, at))
+def _order_of(envelope: events.Envelope) -> int:
+    order_id = order_of(envelope)
+    if order_id is None:  # every event of FOLDS names its order
+        raise ValueError(f"a {envelope.type} event without an order id")
+    return order_id
 
 
-async def record_order_outcome(ctx: EventContext, order: OrderOutcome) -> None:
-    await _fold_into_view(ctx, order.id, lambda view, at: fold_order_outcome(view, order, at))
-
-
-async def record_payment(ctx: EventContext, payment: PaymentFact) -> None:
-    await _fold_into_view(ctx, payment.order_id, lambda view, at: fold_payment(view, payment, at))
-
-
-async def record_shipment(ctx: EventContext, shipment: ShipmentFact) -> None:
-    await _fold_into_view(
-        ctx, shipment.order_id, lambda view, at: fold_shipment(view, shipment, at)
+async def fold_into_views(tx: Transaction, facts: list[tuple[events.Envelope, Any]]) -> None:
+    found = await store.lock_views(tx, [_order_of(envelope) for envelope, _ in facts])
+    views = dict(found)
+    for envelope, fact in facts:
+        order_id = _order_of(envelope)
+        # Aware UTC whatever the producer wrote, so stamps always compare.
+        at = timestamp(envelope.occurred_at)
+        views[order_id] = FOLDS[type(fact)](views.get(order_id) or OrderView(order_id), fact, at)
+    await store.add_views(tx, [view for key, view in views.items() if key not in found])
+    # An older fact changes nothing: no write.
+    await store.change_views(
+        tx, [view for key, view in views.items() if key in found and view != found[key]]
     )
 
 
-async def _fold_into_view(ctx: EventContext, order_id: int, fold: Fold) -> None:
-    # Aware UTC whatever the producer wrote, so stamps always compare.
-    at = timestamp(ctx.envelope.occurred_at)
-    found = await store.lock_view(ctx.tx, order_id)
-    view = fold(found or OrderView(order_id), at)
-    if found is None:
-        await store.add_view(ctx.tx, view)
-    elif view != found:  # an older fact changes nothing: no write
-        await store.change_view(ctx.tx, view)
+async def fold_one(ctx: EventContext, fact: events.Event) -> None:
+    await fold_into_views(ctx.tx, [(ctx.envelope, fact)])
 
 
-HANDLERS: dict[type[events.Event], EventHandler] = {
-    events.OrderCreated: record_order_placed,
-    events.OrderApproved: record_order_outcome,
-    events.OrderRejected: record_order_outcome,
-    events.OrderCancelled: record_order_outcome,
-    events.PaymentSucceeded: record_payment,
-    events.PaymentFailed: record_payment,
-    events.PaymentRefunded: record_payment,
-    events.ShipmentCreated: record_shipment,
-    events.ShipmentCancelled: record_shipment,
-    events.ShipmentAdvanced: record_shipment,
-}
+HANDLERS: dict[type[events.Event], EventHandler] = dict.fromkeys(FOLDS, fold_one)

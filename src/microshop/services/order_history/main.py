@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.order_history.api import router
-from microshop.services.order_history.handlers import HANDLERS
+from microshop.services.order_history.handlers import HANDLERS, fold_into_views
 
 
 class OrderHistorySettings(ServiceSettings):
@@ -20,6 +20,6 @@ def build_app(settings: OrderHistorySettings | None = None) -> FastAPI:
         [router],
         Path(__file__).parent / "migrations",
         handlers=HANDLERS,
-        replayable_handlers=True,  # they write the read model and nothing else
+        apply_together=fold_into_views,  # it writes the read model and nothing else
     )
     return create_app(spec, settings or OrderHistorySettings())

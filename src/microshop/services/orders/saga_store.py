@@ -203,17 +203,23 @@ async def write_first_state(
         created_at=now,
         updated_at=now,
     )
-    await _log(tx, order.order_id, "order", "created", None, now)
     announced = announcement(state)
     assert announced is not None
-    await _log(tx, order.order_id, *announced, None, now)
+    await _log(tx, order.order_id, now, ("order", "created", None), (*announced, None))
     return Progress(order, state, cancel_requested=False, announced=announced)
 
 
 async def _log(
-    tx: Transaction, order_id: int, step: str, event: str, detail: str | None, at: datetime
+    tx: Transaction, order_id: int, at: datetime, *entries: tuple[str, str, str | None]
 ) -> None:
-    await tx.execute(LOG, order_id=order_id, step=step, event=event, detail=detail, at=at)
+    """Log entries (step, event, detail), in one round trip however many."""
+    await tx.execute_many(
+        LOG,
+        [
+            {"order_id": order_id, "step": step, "event": event, "detail": detail, "at": at}
+            for step, event, detail in entries
+        ],
+    )
 
 
 class SagaStore:
@@ -222,7 +228,7 @@ class SagaStore:
 
     async def log(self, order_id: int, step: str, event: str, detail: str | None = None) -> None:
         async with self.db.transaction() as tx:
-            await _log(tx, order_id, step, event, detail, utc_now())
+            await _log(tx, order_id, utc_now(), (step, event, detail))
 
     async def save(
         self, progress: Progress, state: SagaState, step: str, event: str, detail: str | None = None
@@ -234,10 +240,11 @@ class SagaStore:
         now = utc_now()
         async with self.db.transaction() as tx:
             state = await self._write_state(tx, order.order_id, state, now)
-            await _log(tx, order.order_id, step, event, detail, now)
             announced = announcement(state)
+            entries = [(step, event, detail)]
             if announced is not None:
-                await _log(tx, order.order_id, *announced, None, now)
+                entries.append((*announced, None))
+            await _log(tx, order.order_id, now, *entries)
             if state.finished:
                 await self._finish_order(tx, order, state)
         if state.finished:
