@@ -10,6 +10,7 @@ from pathlib import Path
 import aio_pika
 import pytest
 from aio_pika.exceptions import ChannelClosed
+from prometheus_client import REGISTRY
 
 from microshop.chassis.bus import connect_bus
 from microshop.contracts.events import Event, OrderApproved, OrderCreated
@@ -224,6 +225,59 @@ async def test_with_an_smtp_url_the_email_goes_to_the_smtp_server(tmp_path: Path
     assert received[0]["Message-ID"] == "<order-7-order.created@microshop.local>"
     assert (status, sent[0]["transport"]) == (200, "smtp")
     assert not (tmp_path / "mail").exists(), "no .eml when SMTP is configured"
+
+
+def failed_attempts(event_type: str) -> float:
+    """This process's count of failed attempts at `event_type` (the services in these
+    tests run in the test's own process)."""
+    labels = {"type": event_type, "outcome": "failed"}
+    return REGISTRY.get_sample_value("microshop_events_handled_total", labels) or 0.0
+
+
+async def test_an_email_the_server_refuses_is_not_recorded_and_goes_out_once_it_answers(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    """The record is written before the e-mail is sent, so that its key stops a second
+    e-mail; a send that fails takes the record with it, and the bus's retry sends the
+    e-mail later, once."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list[email.message.Message] = []
+
+    class Keep(Message):  # type: ignore[misc]
+        def handle_message(self, message: email.message.Message) -> None:
+            received.append(message)
+
+    port = free_port()  # nothing listens there yet: the first attempts are refused
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    failed_before = failed_attempts("order.created")
+    async with (
+        embedded_nats(str(tmp_path / "nats")) as url,
+        databases("notifications") as db_url,
+    ):
+        prefix = unique_prefix()
+        settings = settings_for(db_url, tmp_path, url, prefix).model_copy(
+            update={"smtp_url": f"smtp://127.0.0.1:{port}"}
+        )
+        async with serving(build_app(settings)) as base:
+            api = Api(base)
+            await publish_facts(url, prefix, [an_order(9)])
+
+            async def refused_twice() -> bool:
+                return failed_attempts("order.created") >= failed_before + 2
+
+            await eventually(refused_twice)
+            assert await api.get("/notifications") == (200, [])
+            controller.start()
+            try:
+                await eventually(lambda: has_handled(db_url, 1))
+                status, sent = await api.get("/notifications")
+            finally:
+                controller.stop()
+                await api.close()
+    assert [message["Subject"] for message in received] == ["Order #9 confirmed"]
+    assert status == 200 and [m["location"] for m in sent] == [f"smtp://127.0.0.1:{port}"]
 
 
 @pytest.mark.parametrize(

@@ -24,16 +24,12 @@ async def send_order_outcome(
 
 
 async def _send_once(ctx: EventContext, email: Email) -> None:
-    # Read in the batch's transaction, so the same fact twice in one batch is seen too.
-    if await ctx.tx.fetch_one(store.SENT_WITH_KEY, key=email.key) is not None:
-        return  # the same fact arrived under another event id: already told the customer
     mailer = ctx.app.state.mailer
     now = utc_now()
-    # Send inside the transaction: if sending fails, nothing is recorded and the
-    # bus retries; if the commit fails after sending, the resend has the same key
-    # (and the same Message-ID, which a mail server may drop).
-    location = await mailer.send(email, now)
-    await ctx.tx.insert(
+    # Recorded first: the unique key says whether the customer was told already (the
+    # same fact under another event id, in this batch or before, or another replica
+    # sending it now, which waits for this one's commit and then skips it).
+    recorded = await ctx.tx.insert(
         store.RECORD_SENT,
         key=email.key,
         event_id=str(ctx.envelope.id),
@@ -41,9 +37,15 @@ async def _send_once(ctx: EventContext, email: Email) -> None:
         subject=email.subject,
         body=email.body,
         transport=mailer.transport,
-        location=location,
+        location=mailer.location_of(email),
         sent_at=now,
     )
+    if recorded is None:
+        return
+    # Sent inside the transaction: if sending fails, the record is undone with it and
+    # the bus retries; if the commit fails after sending, the resend has the same key
+    # (and the same Message-ID, which a mail server may drop).
+    await mailer.send(email, now)
 
 
 HANDLERS: dict[type[Event], EventHandler] = {

@@ -18,13 +18,16 @@ class FolderMailer:
         self.folder = folder
         self._made = False
 
-    async def send(self, email: Email, now: datetime) -> str:
+    def location_of(self, email: Email) -> str:
+        return f"{self.folder}/{email.key}.eml"
+
+    async def send(self, email: Email, now: datetime) -> None:
         if not self._made:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._made = True
         # Plain strings and os calls: two e-mails per order, and pathlib's objects
         # cost more than the file itself (profiled).
-        target = f"{self.folder}/{email.key}.eml"
+        target = self.location_of(email)
         tmp = f"{target}.tmp{os.getpid()}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -33,7 +36,6 @@ class FolderMailer:
             os.close(fd)
         # Same key, same file: a resend after a crash replaces it, never adds a second.
         os.replace(tmp, target)
-        return target
 
 
 class SmtpMailer:
@@ -46,7 +48,10 @@ class SmtpMailer:
         self.username, self.password = parts.username, parts.password
         self.tls = parts.scheme == "smtps"
 
-    async def send(self, email: Email, now: datetime) -> str:
+    def location_of(self, email: Email) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    async def send(self, email: Email, now: datetime) -> None:
         await aiosmtplib.send(
             email.rfc5322(now),
             sender=SENDER_ADDRESS,
@@ -58,4 +63,3 @@ class SmtpMailer:
             use_tls=self.tls,
             timeout=10,
         )
-        return f"smtp://{self.host}:{self.port}"

@@ -1,18 +1,17 @@
 """The notifications' statements, written once, and rows read back as records."""
 
-from sqlalchemy import bindparam, select
 
-from microshop.chassis.data import Database, Query, insert_into, timestamp
+from microshop.chassis.data import Database, insert_into, timestamp
 from microshop.chassis.data.listing import Listing
 from microshop.chassis.data.records import row_reader
 from microshop.chassis.paging import Page
 from microshop.services.notifications.domain import SentMessage
 from microshop.services.notifications.models import sent_messages
 
-SENT_WITH_KEY = Query(select(sent_messages.c.id).where(sent_messages.c.key == bindparam("key")))
 RECORD_SENT = insert_into(
     sent_messages,
     ["key", "event_id", "recipient", "subject", "body", "transport", "location", "sent_at"],
+    on_duplicate="skip",
 )
 LISTING = Listing(sent_messages, sent_messages.c.id.desc())
 
