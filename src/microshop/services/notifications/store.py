@@ -1,6 +1,5 @@
 """The notifications' statements, written once, and rows read back as records."""
 
-
 from microshop.chassis.data import Database, insert_into, timestamp
 from microshop.chassis.data.listing import Listing
 from microshop.chassis.data.records import row_reader
