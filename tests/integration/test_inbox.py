@@ -9,10 +9,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from microshop.chassis.bus import Delivery
-from microshop.chassis.data import Database, Transaction, open_database
+from microshop.chassis.data import Database, open_database
 from microshop.chassis.event_tables import metadata
-from microshop.chassis.inbox import EventContext, Inbox, UndecodableEvent
-from microshop.contracts.events import Envelope, UserRegistered
+from microshop.chassis.inbox import BatchContext, EventContext, Inbox, UndecodableEvent
+from microshop.contracts.events import UserRegistered
 from tests.integration.conftest import DatabaseFactory
 
 
@@ -107,8 +107,8 @@ async def test_a_replayable_batch_is_applied_together_and_after_a_failure_again_
     async def fold_one(ctx: EventContext, event: UserRegistered) -> None:
         fold([event.id])
 
-    async def fold_all(tx: Transaction, facts: list[tuple[Envelope, UserRegistered]]) -> None:
-        fold([event.id for _, event in facts])
+    async def fold_all(batch: BatchContext) -> None:
+        fold([event.id for _, event in batch.events])
 
     inbox = Inbox(
         "probe", db, app=None, handlers={UserRegistered: fold_one}, apply_together=fold_all
@@ -130,3 +130,35 @@ async def test_a_replayable_batch_is_applied_together_and_after_a_failure_again_
     good = [delivery(n) for n in (5, 6, 7)]
     assert await inbox.handle_batch(good) == [None, None, None]
     assert applied[6:] == [[5, 6, 7]]
+
+
+async def test_an_event_a_batch_could_not_apply_fails_alone_and_is_not_remembered(
+    db: Database,
+) -> None:
+    applied: list[int] = []
+
+    async def apply_one(ctx: EventContext, event: UserRegistered) -> None:
+        applied.append(event.id)
+
+    async def apply_all(batch: BatchContext) -> list[Exception | None]:
+        errors: list[Exception | None] = []
+        for _, event in batch.events:
+            if event.id == 2:  # like an e-mail the server refused: nothing of it is left
+                errors.append(OSError("the mail server refused it"))
+            else:
+                applied.append(event.id)
+                errors.append(None)
+        return errors
+
+    inbox = Inbox(
+        "probe", db, app=None, handlers={UserRegistered: apply_one}, apply_together=apply_all
+    )
+    batch = [delivery(n) for n in (1, 2, 3)]
+    outcomes = await inbox.handle_batch(batch)
+    assert [type(o).__name__ if o else None for o in outcomes] == [None, "OSError", None]
+    assert applied == [1, 3]
+    # Redelivered, 2 is new to the inbox and applied now; 1 is a duplicate.
+    assert await inbox.handle_batch([batch[1]]) == [None]
+    assert await inbox.handle_batch([batch[0]]) == [None]
+    assert applied == [1, 3, 2]
+    assert inbox.duplicates == 1

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import pytest
@@ -278,6 +279,72 @@ async def test_an_email_the_server_refuses_is_not_recorded_and_goes_out_once_it_
                 await api.close()
     assert [message["Subject"] for message in received] == ["Order #9 confirmed"]
     assert status == 200 and [m["location"] for m in sent] == [f"smtp://127.0.0.1:{port}"]
+
+
+async def test_in_a_batch_an_email_the_server_refuses_fails_alone_and_the_rest_go_once(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    """Three confirmations published before the service starts, so that one batch
+    takes them: the server refuses one recipient for a while. The other two are
+    sent once and not again when the third is retried; the third goes out once the
+    server takes it."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list[email.message.Message] = []
+    refusing = {"bounce@example.com"}
+
+    class Keep(Message):  # type: ignore[misc]
+        async def handle_RCPT(
+            self, server: object, session: object, envelope: Any, address: str, options: object
+        ) -> str:
+            if address in refusing:
+                return "550 no such mailbox, for now"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        def handle_message(self, message: email.message.Message) -> None:
+            received.append(message)
+
+    port = free_port()
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    failed_before = failed_attempts("order.created")
+    orders = [an_order(21), an_order(22).model_copy(update={"user_email": "bounce@example.com"})]
+    orders.append(an_order(23))
+    try:
+        async with (
+            embedded_nats(str(tmp_path / "nats")) as url,
+            databases("notifications") as db_url,
+        ):
+            prefix = unique_prefix()
+            await publish_facts(url, prefix, orders)
+            settings = settings_for(db_url, tmp_path, url, prefix).model_copy(
+                update={"smtp_url": f"smtp://127.0.0.1:{port}"}
+            )
+            async with serving(build_app(settings)) as base:
+                api = Api(base)
+
+                async def refused_twice() -> bool:
+                    return failed_attempts("order.created") >= failed_before + 2
+
+                await eventually(refused_twice)
+                assert sorted(m["Subject"] for m in received) == [
+                    "Order #21 confirmed",
+                    "Order #23 confirmed",
+                ]
+                refusing.clear()
+                await eventually(lambda: has_handled(db_url, 3))
+                status, sent = await api.get("/notifications")
+                await api.close()
+    finally:
+        controller.stop()
+    assert sorted(m["Subject"] for m in received) == [
+        "Order #21 confirmed",
+        "Order #22 confirmed",
+        "Order #23 confirmed",
+    ]
+    assert status == 200 and len(sent) == 3
 
 
 @pytest.mark.parametrize(

@@ -57,9 +57,8 @@ class ServiceSpec:
     shutdown: Sequence[StartupHook] = field(default_factory=tuple)
     # The events this service consumes: an explicit map, never discovered by scanning.
     handlers: Mapping[type[Event], EventHandler] = field(default_factory=dict)
-    # For handlers whose only effect is in the transaction they are given (no
-    # e-mail, no call): a whole batch at once, without a savepoint per event
-    # (chassis/inbox.py).
+    # A whole batch of events at once, without a savepoint per event (its contract:
+    # chassis/inbox.py).
     apply_together: BatchHandler | None = None
     # Lean routes (chassis/lean.py): every /internal route, and hot public paths.
     lean: Sequence[LeanRoutes] = field(default_factory=tuple)

@@ -7,13 +7,16 @@ What the broker has ready is applied in one transaction (the inbox insert is
 batch runs in its own savepoint: one that fails is undone alone (the bus retries
 it), and the others commit and are acked.
 
-A consumer whose only effect is in the transaction it is given (a read model: no
-e-mail sent, no call made) is replayable, and gives `apply_together`, which
-applies a whole batch in one call (one read and one write for all its rows, not
-one each). Its batches skip the savepoints, two round trips per event on a
-database server, and record their event ids in one pipelined statement that fails
-on a duplicate: when that or the batch fails, the whole batch is rolled back and
-applied again, event by event in savepoints, which repeats nothing that anyone saw.
+A consumer may also give `apply_together`, which applies a whole batch in one
+call (one read and one write for all its rows, not one each). Its batches skip the
+savepoints, two round trips per event on a database server, and record their event
+ids in one pipelined statement that fails on a duplicate. `apply_together` returns,
+for each event, the error of one it could not apply, having left none of its
+effects in the transaction (that event's inbox row goes too, and the bus retries
+it); anything it raises rolls the whole batch back, which is then applied again
+event by event in savepoints. So whatever it does outside the database (an e-mail
+sent) must come after everything that can fail for the batch as a whole: then a
+rollback repeats nothing that anyone saw.
 
 Each event handled is a consumer span, child of the span that recorded the event
 (the envelope's `trace`), one JSON line in the request log, and a sample of the
@@ -31,11 +34,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from sqlalchemy import bindparam, delete
 
 from microshop.chassis import metrics, tracing
 from microshop.chassis.bus import Delivery, Outcome
 from microshop.chassis.bus import error_text as bus_error
-from microshop.chassis.data import Database, Transaction, insert_into, utc_now
+from microshop.chassis.data import Database, Query, Transaction, insert_into, utc_now
 from microshop.chassis.event_tables import inbox
 from microshop.chassis.telemetry import Telemetry
 from microshop.contracts.events import Envelope, Event
@@ -47,6 +51,11 @@ RECORD = insert_into(inbox, RECORD_COLUMNS, on_duplicate="skip")
 # A replayable batch's ids at once: a duplicate among them fails the batch, which
 # is then applied event by event through RECORD (redeliveries are rare).
 RECORD_NEW = insert_into(inbox, RECORD_COLUMNS)
+FORGET = Query(
+    delete(inbox).where(
+        inbox.c.consumer == bindparam("consumer"), inbox.c.event_id == bindparam("event_id")
+    )
+)
 
 
 @dataclass
@@ -57,8 +66,17 @@ class EventContext:
 
 
 EventHandler = Callable[[EventContext, Any], Awaitable[None]]
-# A replayable consumer's whole batch at once: (envelope, typed event), in order.
-BatchHandler = Callable[[Transaction, list[tuple[Envelope, Any]]], Awaitable[None]]
+
+
+@dataclass
+class BatchContext:
+    tx: Transaction
+    events: list[tuple[Envelope, Any]]  # (envelope, typed event), in arrival order
+    app: Any
+
+
+# A whole batch at once; returns None, or per event its error or None (see above).
+BatchHandler = Callable[[BatchContext], Awaitable[list[Exception | None] | None]]
 
 
 class UndecodableEvent(ValueError):
@@ -181,7 +199,7 @@ class Inbox:
         """Applies the batch in one transaction; returns how many were duplicates."""
         async with self.db.transaction() as tx:
             if together:
-                await self._apply_together(tx, [decoded for _, decoded in ready])
+                await self._apply_together(tx, ready, outcomes)
                 return 0
             if len(ready) == 1:
                 return await self._apply(tx, ready[0][1])
@@ -202,10 +220,13 @@ class Inbox:
                 outcomes[position] = exc
         return duplicates
 
-    async def _apply_together(self, tx: Transaction, batch: list[Decoded]) -> None:
+    async def _apply_together(
+        self, tx: Transaction, ready: list[tuple[int, Decoded]], outcomes: list[Outcome]
+    ) -> None:
         """Records every id of the batch in one statement, then applies the batch;
         a duplicate fails it all (the caller applies it again, event by event)."""
         assert self.apply_together is not None
+        batch = [decoded for _, decoded in ready]
         handled_at = utc_now()
         for decoded in batch:
             self._start_span(decoded)  # each event's span spans the batch's work
@@ -221,7 +242,20 @@ class Inbox:
                 for decoded in batch
             ],
         )
-        await self.apply_together(tx, [(decoded.envelope, decoded.fact) for decoded in batch])
+        events = [(decoded.envelope, decoded.fact) for decoded in batch]
+        errors = await self.apply_together(BatchContext(tx, events, self.app))
+        if errors is None:
+            return
+        failed = [
+            (position, decoded, error)
+            for (position, decoded), error in zip(ready, errors, strict=True)
+            if error is not None
+        ]
+        for _, decoded, _ in failed:
+            await tx.execute(FORGET, consumer=self.consumer, event_id=str(decoded.envelope.id))
+        # Only now, so that a rollback above leaves no stale outcome behind.
+        for position, _, error in failed:
+            outcomes[position] = error
 
     def _start_span(self, decoded: Decoded) -> tracing.Span:
         envelope = decoded.envelope

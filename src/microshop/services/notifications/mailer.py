@@ -4,11 +4,21 @@ RFC 5322 `.eml` file in the mail folder (what `microshop up` uses by default).""
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlparse
 
 import aiosmtplib
 
 from microshop.services.notifications.domain import SENDER_ADDRESS, Email
+
+
+class Mailer(Protocol):
+    transport: str
+
+    def location_of(self, email: Email) -> str:
+        """Where `send` delivers it (known before sending: it is recorded first)."""
+
+    async def send(self, email: Email, now: datetime) -> None: ...
 
 
 class FolderMailer:

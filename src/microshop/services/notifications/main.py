@@ -7,7 +7,7 @@ from pydantic import AliasChoices, Field
 
 from microshop.chassis import ServiceSettings, ServiceSpec, create_app, service_config
 from microshop.services.notifications.api import router
-from microshop.services.notifications.handlers import HANDLERS
+from microshop.services.notifications.handlers import HANDLERS, send_together
 from microshop.services.notifications.mailer import FolderMailer, SmtpMailer
 
 
@@ -34,5 +34,6 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
         Path(__file__).parent / "migrations",
         startup=[choose_mailer],
         handlers=HANDLERS,
+        apply_together=send_together,
     )
     return create_app(spec, settings or NotificationsSettings())

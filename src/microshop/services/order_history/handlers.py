@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from microshop.chassis.data import Transaction, timestamp
-from microshop.chassis.inbox import EventContext, EventHandler, order_of
+from microshop.chassis.data import timestamp
+from microshop.chassis.inbox import BatchContext, EventContext, EventHandler, order_of
 from microshop.contracts import events
 from microshop.services.order_history import store
 from microshop.services.order_history.domain import (
@@ -48,7 +48,8 @@ def _order_of(envelope: events.Envelope) -> int:
     return order_id
 
 
-async def fold_into_views(tx: Transaction, facts: list[tuple[events.Envelope, Any]]) -> None:
+async def fold_into_views(batch: BatchContext) -> None:
+    tx, facts = batch.tx, batch.events
     found = await store.lock_views(tx, [_order_of(envelope) for envelope, _ in facts])
     views = dict(found)
     for envelope, fact in facts:
@@ -64,7 +65,7 @@ async def fold_into_views(tx: Transaction, facts: list[tuple[events.Envelope, An
 
 
 async def fold_one(ctx: EventContext, fact: events.Event) -> None:
-    await fold_into_views(ctx.tx, [(ctx.envelope, fact)])
+    await fold_into_views(BatchContext(ctx.tx, [(ctx.envelope, fact)], ctx.app))
 
 
 HANDLERS: dict[type[events.Event], EventHandler] = dict.fromkeys(FOLDS, fold_one)

@@ -20,6 +20,6 @@ def build_app(settings: OrderHistorySettings | None = None) -> FastAPI:
         [router],
         Path(__file__).parent / "migrations",
         handlers=HANDLERS,
-        apply_together=fold_into_views,  # it writes the read model and nothing else
+        apply_together=fold_into_views,
     )
     return create_app(spec, settings or OrderHistorySettings())
