@@ -53,13 +53,13 @@ async def decrease_stock(db: Database, order_id: int, lines: Iterable[LineLike])
                     store.TAKE_STOCK, id=line.product_id, quantity=line.quantity
                 ):
                     raise _Short(line.product_id)
-            for line in wanted:
-                await tx.execute(
-                    store.NEW_LINE,
-                    order_id=order_id,
-                    product_id=line.product_id,
-                    quantity=line.quantity,
-                )
+            await tx.execute_many(
+                store.NEW_LINE,
+                [
+                    {"order_id": order_id, "product_id": line.product_id, "quantity": line.quantity}
+                    for line in wanted
+                ],
+            )
             await record_event(tx, StockDecreased(order_id=order_id, items=_facts(wanted)))
     except _Short as short:
         # Read after the rollback, outside any transaction: only a refusal pays for it.

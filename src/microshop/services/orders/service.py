@@ -114,16 +114,20 @@ async def place_order(
         if order_id is None:
             assert idempotency_key is not None  # only a keyed insert can collide
             return Placed(await _replay(tx, caller, idempotency_key, fingerprint), True, None)
-        for line in lines:
-            await tx.execute(
-                store.NEW_LINE,
-                order_id=order_id,
-                product_id=line.product_id,
-                product_name=line.product_name,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-            )
+        await tx.execute_many(
+            store.NEW_LINE,
+            [
+                {
+                    "order_id": order_id,
+                    "product_id": line.product_id,
+                    "product_name": line.product_name,
+                    "unit_price": line.unit_price,
+                    "quantity": line.quantity,
+                    "line_total": line.line_total,
+                }
+                for line in lines
+            ],
+        )
         order = Order(order_id, customer, OrderStatus.PENDING, total, lines, now, None, fingerprint)
         progress = await write_first_state(
             tx, _saga_order(order, new.card_number()), saga.owner, saga.lease, now
