@@ -94,6 +94,27 @@ async def test_the_snapshot_keeps_the_price_paid_when_the_catalog_changes_it(
     assert (again["product"]["price"], again["total"]) == (29.99, 89.97)
 
 
+async def test_an_order_of_several_items_keeps_every_line_and_takes_every_stock(
+    open_shop: Shop,
+) -> None:
+    john = await register_open(open_shop)
+    stock = [await open_shop.stock(1), await open_shop.stock(2)]
+    status, order = await open_shop.orders.post(
+        "/orders",
+        {
+            "user_id": john["id"],
+            "items": [{"product_id": 1, "quantity": 2}, {"product_id": 2, "quantity": 3}],
+        },
+    )
+    assert status == 201, order
+    lines = [(item["product_id"], item["quantity"]) for item in order["items"]]
+    assert lines == [(1, 2), (2, 3)]
+    assert order["total"] == 2089.95  # 2 x 999.99 + 3 x 29.99
+    assert same_order(await open_shop.orders.get(f"/orders/{order['id']}"), order)
+    assert (await open_shop.final(order["id"]))["status"] == "approved"
+    assert [await open_shop.stock(1), await open_shop.stock(2)] == [stock[0] - 2, stock[1] - 3]
+
+
 async def test_the_largest_order_keeps_its_total_exact_on_every_backend(open_shop: Shop) -> None:
     john = await register_open(open_shop)
     status, product = await open_shop.catalog.post(
