@@ -48,8 +48,9 @@ log = structlog.get_logger()
 
 RECORD_COLUMNS = ["consumer", "event_id", "type", "handled_at"]
 RECORD = insert_into(inbox, RECORD_COLUMNS, on_duplicate="skip")
-# A replayable batch's ids at once: a duplicate among them fails the batch, which
-# is then applied event by event through RECORD (redeliveries are rare).
+# The ids of a batch taken together (`apply_together`): a duplicate among them fails
+# the batch, which is then applied event by event through RECORD (redeliveries
+# are rare). FORGET drops the id of an event the batch could not apply.
 RECORD_NEW = insert_into(inbox, RECORD_COLUMNS)
 FORGET = Query(
     delete(inbox).where(

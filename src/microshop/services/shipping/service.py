@@ -89,7 +89,7 @@ async def cancel_shipment(db: Database, order_id: int) -> Shipment:
         return await _cancel(tx, order_id)
 
 
-async def _cancel(tx: Transaction, order_id: int) -> Shipment:
+async def _cancel(tx: Transaction, order_id: int, *, again: bool = True) -> Shipment:
     now = utc_now()
     if await tx.execute(store.CANCEL, order_id=order_id, at=now):
         cancelled = await _by_order(tx, order_id)
@@ -100,6 +100,11 @@ async def _cancel(tx: Transaction, order_id: int) -> Shipment:
     if existing is not None:
         if not may_cancel(existing.status):
             raise ShipmentAlreadyShipped
+        if existing.status == ShipmentStatus.CREATED and again:
+            # A create committed between the UPDATE and this read (PostgreSQL reads
+            # each statement's own snapshot): the next UPDATE sees it. Once only, as
+            # MariaDB's reads keep the transaction's first snapshot.
+            return await _cancel(tx, order_id, again=False)
         return existing
     # No shipment yet: remember the cancellation so that a late create is a no-op.
     tombstone_id = await tx.insert(
@@ -112,7 +117,7 @@ async def _cancel(tx: Transaction, order_id: int) -> Shipment:
     if tombstone_id is None:
         # A create won the order id meanwhile; cancel that shipment. This recurses
         # at most once: the order id, once taken, stays taken.
-        return await _cancel(tx, order_id)
+        return await _cancel(tx, order_id, again=again)
     return Shipment(
         id=tombstone_id,
         order_id=order_id,
