@@ -13,6 +13,7 @@ every e-mail sent; an e-mail that cannot be sent takes its record back and fails
 alone, the others commit.
 """
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,7 @@ def _record(email: Email, envelope: Envelope, mailer: Mailer, now: datetime) -> 
 def _send_once(write: Callable[[Any], Email]) -> EventHandler:
     """The handler of one event (a batch taken event by event)."""
 
+    @functools.wraps(write)  # docs/events.md names a handler by what it wraps
     async def handle(ctx: EventContext, fact: Event) -> None:
         email = write(fact)
         mailer: Mailer = ctx.app.state.mailer
@@ -62,7 +64,6 @@ def _send_once(write: Callable[[Any], Email]) -> EventHandler:
         if await ctx.tx.insert(store.RECORD_SENT, **_record(email, ctx.envelope, mailer, now)):
             await mailer.send(email, now)
 
-    handle.__name__ = f"send_{write.__name__}"  # what docs/events.md says it does
     return handle
 
 

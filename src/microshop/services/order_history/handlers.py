@@ -9,6 +9,7 @@ create it at once, the loser's UniqueViolation fails its batch and the bus
 redelivers it.
 """
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -67,10 +68,10 @@ async def fold_into_views(batch: BatchContext) -> None:
 def _alone(fold: Fold) -> EventHandler:
     """The handler of one event (a batch taken event by event): a batch of one."""
 
+    @functools.wraps(fold)  # docs/events.md names a handler by what it wraps
     async def handle(ctx: EventContext, fact: events.Event) -> None:
         await fold_into_views(BatchContext(ctx.tx, [(ctx.envelope, fact)], ctx.app))
 
-    handle.__name__ = fold.__name__  # what docs/events.md says it does
     return handle
 
 
