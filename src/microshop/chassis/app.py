@@ -176,6 +176,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.service = spec.name
+    app.state.migrations = spec.migrations
     install_error_handlers(app)
     app.include_router(_health_router(spec.name))
     for router in spec.routers:
