@@ -21,6 +21,7 @@ import orjson
 import structlog
 
 from microshop import __version__
+from microshop.chassis.client import IDLE_CONNECTION_SECONDS
 from microshop.chassis.tracing import Span
 
 log = structlog.get_logger()
@@ -85,6 +86,7 @@ class SpanExporter:
         self.service = service
         self.endpoint = endpoint
         self.queue: list[Span] = []
+        self._held: list[Span] = []  # a batch that failed once, tried again next round
         self.dropped = 0
         self.sent = 0
         self._wake = asyncio.Event()
@@ -110,22 +112,41 @@ class SpanExporter:
             await self.flush()
 
     async def flush(self) -> None:
+        """Sends what is queued, a batch at a time. A batch that could not be sent
+        is held for the next round, a second later, and dropped if it fails again:
+        a collector's hiccup costs no span, one that is away costs bounded memory."""
+        if self._held:
+            batch, self._held = self._held, []
+            if not await self._send(batch):
+                self.dropped += len(batch)
+                return
         while self.queue:
             batch, self.queue = self.queue[:BATCH], self.queue[BATCH:]
-            base = self.endpoint()
-            if base is None:
-                self.dropped += len(batch)
-                continue
-            try:
-                await self._post(base.rstrip("/") + TRACES_PATH, otlp_json(self.service, batch))
-                self.sent += len(batch)
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                self.dropped += len(batch)
-                log.debug("span export failed", error=repr(exc), spans=len(batch))
+            if not await self._send(batch):
+                self._held = batch
+                return
+
+    async def _send(self, batch: list[Span]) -> bool:
+        base = self.endpoint()
+        if base is None:  # no collector known (yet)
+            return False
+        try:
+            await self._post(base.rstrip("/") + TRACES_PATH, otlp_json(self.service, batch))
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.debug("span export failed", error=repr(exc), spans=len(batch))
+            return False
+        self.sent += len(batch)
+        return True
 
     async def _post(self, url: str, body: bytes) -> None:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
+            # Let go of an idle connection before uvicorn closes it (after 5 s), as
+            # the service client does: aiohttp keeps one 15 s by default, and a batch
+            # written into a connection the server was closing was a batch lost.
+            connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)
+            )
         headers = {"Content-Type": "application/json"}
         async with self._session.post(url, data=body, headers=headers) as reply:
             if reply.status >= 300:
