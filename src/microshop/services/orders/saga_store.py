@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import bindparam, false, or_, select, update
+from sqlalchemy import ARRAY, String, bindparam, false, func, insert, or_, select, true, update
+from sqlalchemy.sql.expression import Executable
 
 from microshop.chassis.data import Database, Query, Row, Transaction, insert_into, money, utc_now
 from microshop.chassis.outbox import record_event
@@ -68,6 +69,45 @@ _OWNED = (sagas.c.order_id == bindparam("order_id"), sagas.c.lease_owner == bind
 SAVE_UNLESS_CANCELLED = Query(
     update(sagas).where(*_OWNED, sagas.c.cancel_requested == false()).values(_STATE)
 )
+
+
+def _saved_and_logged(dialect: str) -> Executable:
+    """SAVE_UNLESS_CANCELLED and its log entries as one statement, for PostgreSQL:
+    a data-modifying CTE, atomic without BEGIN and COMMIT, so a forward save costs
+    one round trip instead of four. The entries are written only if the fenced
+    UPDATE matched; the statement answers how many saga rows it changed (0 or 1)."""
+    assert dialect == "postgresql", "data-modifying CTEs are PostgreSQL's"
+    saved = (
+        update(sagas)
+        .where(*_OWNED, sagas.c.cancel_requested == false())
+        .values(_STATE)
+        .returning(sagas.c.order_id)
+        .cte("saved")
+    )
+    entries = (
+        func.unnest(
+            bindparam("steps", type_=ARRAY(String)),
+            bindparam("events", type_=ARRAY(String)),
+            bindparam("details", type_=ARRAY(String)),
+        )
+        .table_valued("step", "event", "detail", with_ordinality="n")
+        .render_derived(name="entries")
+    )
+    at = bindparam("now", type_=saga_steps.c.at.type)
+    logged = (
+        insert(saga_steps)
+        .from_select(
+            ["order_id", "step", "event", "detail", "at"],
+            select(saved.c.order_id, entries.c.step, entries.c.event, entries.c.detail, at)
+            .select_from(saved.join(entries, true()))
+            .order_by(entries.c.n),  # the log's ids follow the entries' order
+        )
+        .cte("logged")
+    )
+    return select(func.count()).select_from(saved).add_cte(logged)
+
+
+SAVED_AND_LOGGED = Query(_saved_and_logged)
 # Compensating, or ending: whatever cancel was pending is being honoured now.
 SAVE = Query(update(sagas).where(*_OWNED).values({**_STATE, "cancel_requested": False}))
 # The end: the lease, the card number and any pending cancel are dropped with it.
@@ -209,9 +249,17 @@ async def write_first_state(
     return Progress(order, state, cancel_requested=False, announced=announced)
 
 
-async def _log(
-    tx: Transaction, order_id: int, at: datetime, *entries: tuple[str, str, str | None]
-) -> None:
+# A line of the saga's log: (step, event, detail).
+LogEntry = tuple[str, str, str | None]
+
+
+def _entries(state: SagaState, entry: LogEntry) -> list[LogEntry]:
+    """What a save logs: its own entry, then the next action it announces."""
+    announced = announcement(state)
+    return [entry] if announced is None else [entry, (*announced, None)]
+
+
+async def _log(tx: Transaction, order_id: int, at: datetime, *entries: LogEntry) -> None:
     """Log entries (step, event, detail), in one round trip however many."""
     await tx.execute_many(
         LOG,
@@ -235,16 +283,20 @@ class SagaStore:
     ) -> Progress:
         """The new state, its log entry, the announcement of the next action and, at
         the end, the order's outcome and its event: one transaction, so a crash
-        leaves either all of it or none. Raises LeaseLost if another replica took over."""
+        leaves either all of it or none. Raises LeaseLost if another replica took over.
+        On PostgreSQL a forward save that ends nothing is one statement instead."""
         order = progress.order
         now = utc_now()
+        entry = (step, event, detail)
+        if self.db.dialect == "postgresql" and await self._saved_in_one_statement(
+            order.order_id, state, now, entry
+        ):
+            return replace(
+                progress, state=state, cancel_requested=False, announced=announcement(state)
+            )
         async with self.db.transaction() as tx:
             state = await self._write_state(tx, order.order_id, state, now)
-            announced = announcement(state)
-            entries = [(step, event, detail)]
-            if announced is not None:
-                entries.append((*announced, None))
-            await _log(tx, order.order_id, now, *entries)
+            await _log(tx, order.order_id, now, *_entries(state, entry))
             if state.finished:
                 await self._finish_order(tx, order, state)
         if state.finished:
@@ -253,7 +305,25 @@ class SagaStore:
             log.debug(
                 "saga finished", order_id=order.order_id, outcome=state.outcome, reason=state.reason
             )
-        return replace(progress, state=state, cancel_requested=False, announced=announced)
+        return replace(progress, state=state, cancel_requested=False, announced=announcement(state))
+
+    async def _saved_in_one_statement(
+        self, order_id: int, state: SagaState, now: datetime, entry: LogEntry
+    ) -> bool:
+        """A forward save that ends nothing, as one statement (SAVED_AND_LOGGED).
+        False when it wrote nothing: a cancel is pending or the lease is gone, and
+        the transaction of `save` then finds out which and acts on it."""
+        if state.phase != Phase.FORWARD or state.finished:
+            return False
+        steps, events, details = (list(c) for c in zip(*_entries(state, entry), strict=True))
+        written = await self.db.fetch_value(
+            SAVED_AND_LOGGED,
+            **self._values(order_id, state, now),
+            steps=steps,
+            events=events,
+            details=details,
+        )
+        return bool(written)
 
     async def _write_state(
         self, tx: Transaction, order_id: int, state: SagaState, now: datetime
