@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import bindparam, select
 
-from microshop.chassis.data import Database, Query, insert_into, open_database, utc_now
+from microshop.chassis.data import Database, Query, open_database, utc_now
 from microshop.chassis.migrations import upgrade_to_head
 from microshop.services.orders import saga_store
-from microshop.services.orders.models import orders, saga_steps, sagas
+from microshop.services.orders.models import saga_steps, sagas
 from microshop.services.orders.saga import Phase
 from microshop.services.orders.saga_store import (
     FLAG_CANCEL,
@@ -24,23 +24,10 @@ from microshop.services.orders.saga_store import (
     write_first_state,
 )
 from microshop.services.orders.steps import ORDER_SAGA, SagaOrder
+from microshop.services.orders.store import NEW_ORDER
 from tests.integration.conftest import DatabaseFactory
 
 MIGRATIONS = Path(saga_store.__file__).parent / "migrations"
-NEW_ORDER = insert_into(
-    orders,
-    [
-        "user_id",
-        "user_name",
-        "user_email",
-        "status",
-        "total",
-        "placed_by",
-        "request_hash",
-        "created_at",
-    ],
-    returns_id=True,
-)
 LOG = Query(
     select(saga_steps.c.step, saga_steps.c.event)
     .where(saga_steps.c.order_id == bindparam("order_id"))
@@ -78,6 +65,7 @@ async def a_started_saga(db: Database, store: SagaStore) -> Progress:
             status="pending",
             total=Decimal("10.00"),
             placed_by=1,
+            idempotency_key=None,
             request_hash="h",
             created_at=now,
         )
