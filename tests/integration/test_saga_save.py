@@ -18,6 +18,7 @@ from microshop.services.orders.models import saga_steps, sagas
 from microshop.services.orders.saga import Phase
 from microshop.services.orders.saga_store import (
     FLAG_CANCEL,
+    SAVED_AND_LOGGED,
     LeaseLost,
     Progress,
     SagaStore,
@@ -132,3 +133,39 @@ async def test_a_forward_save_that_meets_a_pending_cancel_compensates_instead(
     assert not row["cancel_requested"]
     log = await log_of(db, progress.order.order_id)
     assert log[-2:] == [("payment", "succeeded"), ("payment", "compensating")]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_on_postgresql_the_forward_save_is_one_statement_fenced_by_the_lease(
+    db: Database,
+) -> None:
+    """The statement `save` sends on PostgreSQL, on its own: the tests above pass
+    by either path, this one only if the CTE itself writes both or neither."""
+    store = SagaStore(db, "replica-a")
+    progress = await a_started_saga(db, store)
+    order_id, before = progress.order.order_id, await log_of(db, progress.order.order_id)
+    params = {
+        "order_id": order_id,
+        "phase": Phase.FORWARD.value,
+        "position": 1,
+        "outcome": None,
+        "reason": None,
+        "now": utc_now(),
+        "lease_until": utc_now() + store.lease,
+        "steps": ["payment", "inventory"],
+        "events": ["succeeded", "started"],
+        "details": ["charged 10.00", None],
+    }
+
+    assert await db.fetch_value(SAVED_AND_LOGGED, **params, owner="replica-b") == 0
+    assert await log_of(db, order_id) == before
+
+    assert await db.fetch_value(SAVED_AND_LOGGED, **params, owner="replica-a") == 1
+    row = await db.fetch_one(SAGA, order_id=order_id)
+    assert row is not None and row["position"] == 1
+    assert await log_of(db, order_id) == [
+        *before,
+        ("payment", "succeeded"),
+        ("inventory", "started"),
+    ]

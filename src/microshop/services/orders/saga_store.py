@@ -66,9 +66,8 @@ _STATE = {
 }
 _OWNED = (sagas.c.order_id == bindparam("order_id"), sagas.c.lease_owner == bindparam("owner"))
 # Forward progress: matches nothing if a cancel is pending (or the lease is gone).
-SAVE_UNLESS_CANCELLED = Query(
-    update(sagas).where(*_OWNED, sagas.c.cancel_requested == false()).values(_STATE)
-)
+_FORWARD = update(sagas).where(*_OWNED, sagas.c.cancel_requested == false()).values(_STATE)
+SAVE_UNLESS_CANCELLED = Query(_FORWARD)
 
 
 def _saved_and_logged(dialect: str) -> Executable:
@@ -77,13 +76,7 @@ def _saved_and_logged(dialect: str) -> Executable:
     one round trip instead of four. The entries are written only if the fenced
     UPDATE matched; the statement answers how many saga rows it changed (0 or 1)."""
     assert dialect == "postgresql", "data-modifying CTEs are PostgreSQL's"
-    saved = (
-        update(sagas)
-        .where(*_OWNED, sagas.c.cancel_requested == false())
-        .values(_STATE)
-        .returning(sagas.c.order_id)
-        .cte("saved")
-    )
+    saved = _FORWARD.returning(sagas.c.order_id).cte("saved")
     entries = (
         func.unnest(
             bindparam("steps", type_=ARRAY(String)),
