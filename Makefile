@@ -73,12 +73,7 @@ TEST_PACKAGES := chromium:/usr/bin/chromium wrk:/usr/bin/wrk
 test-packages:
 	@missing=""; for p in $(TEST_PACKAGES); do 		[ -x "$${p#*:}" ] || missing="$$missing $${p%%:*}"; done; 	if [ -n "$$missing" ]; then 		if [ "$$(id -u)" != 0 ]; then 			echo "error: the tests need$$missing: sudo apt-get install$$missing"; exit 1; 		fi; 		echo "==> installing for the tests:$$missing (apt-get install)"; 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; 	fi
 
-test: install-dev test-packages
-	@echo "==> ruff, mypy, import-linter, then pytest"
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
+test: lint test-packages
 	$(BIN)/pytest $(ARGS)
 
 # deploy/compose.yaml on a private Docker engine (root; it installs docker.io and
@@ -119,10 +114,12 @@ soak: install-dev
 
 # mypy checks what pyproject.toml's [tool.mypy] names (the chassis and the contracts, strictly).
 lint: install-dev
+	@echo "==> ruff, mypy, import-linter, module sizes"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m microshop.tools.module_size src
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -8,7 +8,7 @@ from pathlib import Path
 from microshop.chassis.data import open_database
 from microshop.chassis.migrations import upgrade_to_head
 from microshop.services.orders import saga_store
-from microshop.services.orders.saga_store import RESUMABLE, UNFINISHED
+from microshop.services.orders.saga_queries import RESUMABLE, UNFINISHED
 
 MIGRATIONS = Path(saga_store.__file__).parent / "migrations"
 

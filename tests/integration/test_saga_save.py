@@ -16,9 +16,8 @@ from microshop.chassis.migrations import upgrade_to_head
 from microshop.services.orders import saga_store
 from microshop.services.orders.models import saga_steps, sagas
 from microshop.services.orders.saga import Phase
+from microshop.services.orders.saga_queries import FLAG_CANCEL, SAVED_AND_LOGGED
 from microshop.services.orders.saga_store import (
-    FLAG_CANCEL,
-    SAVED_AND_LOGGED,
     LeaseLost,
     Progress,
     SagaStore,

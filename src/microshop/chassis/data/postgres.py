@@ -44,12 +44,33 @@ def _args(query: Query, params: dict[str, Any]) -> tuple[str, list[Any]]:
     return compiled.sql, compiled.positional(params)
 
 
-class PostgresTransaction(Transaction):
-    __slots__ = ("conn",)
+class _Reads:
+    """The reads, on what runs them: a transaction's connection, or outside one the
+    pool (asyncpg gives both the same fetch methods)."""
+
+    __slots__ = ()
+    runs: asyncpg.Connection | asyncpg.Pool
+
+    async def fetch_one(self, query: Query, /, **params: Any) -> Row | None:
+        sql, args = _args(query, params)
+        row: Row | None = await self.runs.fetchrow(sql, *args)
+        return row
+
+    async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
+        sql, args = _args(query, params)
+        return list(await self.runs.fetch(sql, *args))
+
+    async def fetch_value(self, query: Query, /, **params: Any) -> Any:
+        sql, args = _args(query, params)
+        return await self.runs.fetchval(sql, *args)
+
+
+class PostgresTransaction(_Reads, Transaction):
+    __slots__ = ("conn", "runs")
 
     def __init__(self, db: Database, conn: asyncpg.Connection) -> None:
         super().__init__(db)
-        self.conn = conn
+        self.conn = self.runs = conn
 
     async def execute(self, query: Query, /, **params: Any) -> int:
         sql, args = _args(query, params)
@@ -74,19 +95,6 @@ class PostgresTransaction(Transaction):
             return _count(await self.conn.execute(sql, *args)) or None
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _translated(exc) from exc
-
-    async def fetch_one(self, query: Query, /, **params: Any) -> Row | None:
-        sql, args = _args(query, params)
-        row: Row | None = await self.conn.fetchrow(sql, *args)
-        return row
-
-    async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
-        sql, args = _args(query, params)
-        return list(await self.conn.fetch(sql, *args))
-
-    async def fetch_value(self, query: Query, /, **params: Any) -> Any:
-        sql, args = _args(query, params)
-        return await self.conn.fetchval(sql, *args)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return _Savepoint(self.conn.transaction())  # nested: asyncpg makes it a SAVEPOINT
@@ -150,13 +158,13 @@ async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
     session-level advisory lock."""
 
 
-class PostgresDatabase(Database):
+class PostgresDatabase(_Reads, Database):
     dialect = "postgresql"
     migration_driver = "postgresql+asyncpg"
 
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.url = url
-        self.pool = pool
+        self.pool = self.runs = pool
 
     @classmethod
     async def connect(cls, url: str, pool_size: int = POOL_SIZE) -> "PostgresDatabase":
@@ -173,19 +181,6 @@ class PostgresDatabase(Database):
 
     def transaction(self) -> _Writing:
         return _Writing(self)
-
-    async def fetch_one(self, query: Query, /, **params: Any) -> Row | None:
-        sql, args = _args(query, params)
-        row: Row | None = await self.pool.fetchrow(sql, *args)
-        return row
-
-    async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
-        sql, args = _args(query, params)
-        return list(await self.pool.fetch(sql, *args))
-
-    async def fetch_value(self, query: Query, /, **params: Any) -> Any:
-        sql, args = _args(query, params)
-        return await self.pool.fetchval(sql, *args)
 
     async def ping(self) -> None:
         await self.pool.fetchval("SELECT 1")

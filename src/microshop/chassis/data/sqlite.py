@@ -80,12 +80,31 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteTransaction(Transaction):
-    __slots__ = ("_savepoints", "conn")
+class _Reads:
+    """The reads, on the connection that runs them: the writer's inside a
+    transaction (it sees the transaction's own writes), the reader's outside one."""
+
+    __slots__ = ()
+    runs: sqlite3.Connection
+
+    async def fetch_one(self, query: Query, /, **params: Any) -> Row | None:
+        row: Row | None = self.runs.execute(*_statement(query, params)).fetchone()
+        return row
+
+    async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
+        return self.runs.execute(*_statement(query, params)).fetchall()
+
+    async def fetch_value(self, query: Query, /, **params: Any) -> Any:
+        row = self.runs.execute(*_statement(query, params)).fetchone()
+        return None if row is None else row[0]
+
+
+class SqliteTransaction(_Reads, Transaction):
+    __slots__ = ("_savepoints", "conn", "runs")
 
     def __init__(self, db: Database, conn: sqlite3.Connection) -> None:
         super().__init__(db)
-        self.conn = conn
+        self.conn = self.runs = conn
         self._savepoints = 0
 
     async def execute(self, query: Query, /, **params: Any) -> int:
@@ -109,17 +128,6 @@ class SqliteTransaction(Transaction):
         if cursor.rowcount == 0:
             return None
         return cursor.lastrowid if query.returns_id is not None else cursor.rowcount
-
-    async def fetch_one(self, query: Query, /, **params: Any) -> Row | None:
-        row: Row | None = self.conn.execute(*_statement(query, params)).fetchone()
-        return row
-
-    async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
-        return self.conn.execute(*_statement(query, params)).fetchall()
-
-    async def fetch_value(self, query: Query, /, **params: Any) -> Any:
-        row = self.conn.execute(*_statement(query, params)).fetchone()
-        return None if row is None else row[0]
 
     def savepoint(self) -> "_Savepoint":
         self._savepoints += 1
@@ -181,7 +189,7 @@ class _Writing:
             self.tx._committed()
 
 
-class SqliteDatabase(Database):
+class SqliteDatabase(_Reads, Database):
     dialect = "sqlite"
 
     def __init__(self, url: str, *, synchronous: str = "NORMAL") -> None:
@@ -192,7 +200,7 @@ class SqliteDatabase(Database):
         self._writer = _connect(self.path, synchronous)
         # Checkpoints move to a worker thread (below): none on commit.
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
-        self._reader = _connect(self.path, synchronous)
+        self._reader = self.runs = _connect(self.path, synchronous)
         self._lock = asyncio.Lock()
         self._dirty = False
         self._checkpoints: asyncio.Task[None] | None = None
@@ -204,17 +212,6 @@ class SqliteDatabase(Database):
     def transaction(self) -> _Writing:
         self._start_checkpoints()
         return _Writing(self)
-
-    async def fetch_one(self, query: Query, /, **params: Any) -> Row | None:
-        row: Row | None = self._reader.execute(*_statement(query, params)).fetchone()
-        return row
-
-    async def fetch_all(self, query: Query, /, **params: Any) -> list[Row]:
-        return self._reader.execute(*_statement(query, params)).fetchall()
-
-    async def fetch_value(self, query: Query, /, **params: Any) -> Any:
-        row = self._reader.execute(*_statement(query, params)).fetchone()
-        return None if row is None else row[0]
 
     async def ping(self) -> None:
         self._reader.execute("SELECT 1").fetchone()

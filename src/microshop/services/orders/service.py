@@ -26,15 +26,8 @@ from microshop.services.orders.domain import (
     request_fingerprint,
 )
 from microshop.services.orders.saga import Outcome, Phase, SagaState
-from microshop.services.orders.saga_store import (
-    FLAG_CANCEL,
-    LOG,
-    UNDO_APPROVED,
-    UNFINISHED,
-    Progress,
-    state_of,
-    write_first_state,
-)
+from microshop.services.orders.saga_queries import FLAG_CANCEL, LOG, UNDO_APPROVED, UNFINISHED
+from microshop.services.orders.saga_store import Progress, state_of, write_first_state
 from microshop.services.orders.schemas import OrderCreate
 from microshop.services.orders.steps import ORDER_SAGA, SagaOrder
 
