@@ -2,6 +2,7 @@
 of its envoy.json: tests/integration/test_envoy_validation.py; the Compose file run for
 real: `make test-compose`)."""
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,19 @@ from microshop.tools.deploy import PORT, dns_name, files
 DEPLOY = Path(__file__).parents[2] / "deploy"
 
 
+# Parsed once for the whole module (with libyaml where PyYAML has it): the files are
+# read by most tests, and pure-Python parsing took seconds of the unit suite.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
 def _compose() -> dict[str, Any]:
-    return dict(yaml.safe_load((DEPLOY / "compose.yaml").read_text()))
+    return dict(yaml.load((DEPLOY / "compose.yaml").read_text(), Loader=_LOADER))
 
 
+@functools.cache
 def _manifests() -> list[dict[str, Any]]:
-    return list(yaml.safe_load_all((DEPLOY / "kubernetes.yaml").read_text()))
+    return list(yaml.load_all((DEPLOY / "kubernetes.yaml").read_text(), Loader=_LOADER))
 
 
 def _kind(kind: str) -> dict[str, dict[str, Any]]:

@@ -3,7 +3,9 @@
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 
-from microshop.chassis.registry import Heartbeat, Instance, NotRegistered, RegistryError
+import pytest
+
+from microshop.chassis.registry import Heartbeat, Instance, NotRegistered, RegistryError, heartbeat
 
 ME = Instance("orders", "orders-1", "127.0.0.1", 8003)
 
@@ -100,11 +102,14 @@ async def test_a_backend_that_forgot_the_instance_gets_it_registered_at_once() -
     assert registry.names()[-1] == "deregister"
 
 
-async def test_a_stop_does_not_hang_on_a_registry_that_is_gone() -> None:
+async def test_a_stop_does_not_hang_on_a_registry_that_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class Hanging(Flaky):
         async def deregister(self, instance: Instance) -> None:
             await asyncio.sleep(60)
 
+    monkeypatch.setattr(heartbeat, "DEREGISTER_TIMEOUT_S", 0.1)  # 2 s in production
     beat = Heartbeat(Hanging(), ME, every=0.02)
     await beat.start()
     await asyncio.wait_for(beat.stop(), 5)

@@ -7,8 +7,9 @@ from microshop.chassis.tracing import (
     Sampler,
     Span,
     Tracer,
-    activated,
     current_traceparent,
+    enter,
+    leave,
     parse_traceparent,
 )
 
@@ -44,9 +45,10 @@ def test_children_follow_the_callers_decision_and_carry_its_trace() -> None:
     kept: list[Span] = []
     never = Tracer("orders", Sampler(0.0, 0.0), kept.append)
     server = never.start("POST /orders", SERVER, parse_traceparent(CALLER))
-    with activated(server):
-        call = never.start("GET catalog", CLIENT)
-        assert current_traceparent() == server.traceparent
+    token = enter(server)
+    call = never.start("GET catalog", CLIENT)
+    assert current_traceparent() == server.traceparent
+    leave(token)
     never.finish(call)
     never.finish(server)
     assert call.trace_id == server.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -6,8 +6,9 @@ call and in the `trace` field of every event envelope, so one order is one trace
 from the first service it reached to the last consumer of its events.
 
     span = tracer.start("POST /orders", SERVER, parent=parse_traceparent(header))
-    with activated(span):
-        ...                    # calls and events made here carry span's context
+    token = enter(span)
+    ...                        # calls and events made now carry span's context
+    leave(token)
     tracer.finish(span)
 
 Why not the OpenTelemetry SDK: measured here (SDK 1.45, parent-based ratio sampler,
@@ -98,10 +99,6 @@ def parse_traceparent(value: str | None) -> Parent | None:
 _current: ContextVar[Span | None] = ContextVar("microshop_span", default=None)
 
 
-def current_span() -> Span | None:
-    return _current.get()
-
-
 def current_traceparent() -> str | None:
     """What a call or an event made now carries: the active span's context."""
     span = _current.get()
@@ -109,7 +106,7 @@ def current_traceparent() -> str | None:
 
 
 def enter(span: Span) -> Token[Span | None]:
-    """Makes `span` active until `leave(token)`: the cheap form of `activated`."""
+    """Makes `span` the parent of the spans, calls and events made until `leave(token)`."""
     return _current.set(span)
 
 
@@ -122,16 +119,6 @@ def annotate_order(order_id: int) -> None:
     span = _current.get()
     if span is not None:
         span.attributes["order.id"] = order_id
-
-
-@contextmanager
-def activated(span: Span) -> Iterator[Span]:
-    """Makes `span` the parent of the spans, calls and events made inside."""
-    token = _current.set(span)
-    try:
-        yield span
-    finally:
-        _current.reset(token)
 
 
 class Sampler:

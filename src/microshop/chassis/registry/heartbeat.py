@@ -15,9 +15,7 @@ dropped it when its TTL ran out.
 """
 
 import asyncio
-import time
 from collections.abc import Callable
-from types import TracebackType
 
 import structlog
 
@@ -46,7 +44,6 @@ class Heartbeat:
         self._task: asyncio.Task[None] | None = None
         # Set while the instance is known to be in the registry (last call succeeded).
         self.registered = asyncio.Event()
-        self.last_beat: float | None = None  # time.time() of the last success
 
     def current(self) -> Instance:
         return self.instance.with_served(self._served())
@@ -86,7 +83,6 @@ class Heartbeat:
             if failures:
                 log.info("registry reachable again", id=self.instance.instance)
             failures = 0
-            self.last_beat = time.time()
             self.registered.set()
             await asyncio.sleep(self.every)
 
@@ -107,10 +103,5 @@ class Heartbeat:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         await self.stop()
