@@ -14,9 +14,9 @@ from sqlalchemy import bindparam, select
 from microshop.chassis.data import Database, Query, open_database, utc_now
 from microshop.chassis.migrations import upgrade_to_head
 from microshop.services.orders import saga_store
-from microshop.services.orders.models import saga_steps, sagas
+from microshop.services.orders.models import saga_steps
 from microshop.services.orders.saga import Phase
-from microshop.services.orders.saga_queries import FLAG_CANCEL, SAVED_AND_LOGGED
+from microshop.services.orders.saga_queries import FLAG_CANCEL, SAGA, SAVED_AND_LOGGED
 from microshop.services.orders.saga_store import (
     LeaseLost,
     Progress,
@@ -33,14 +33,8 @@ LOG = Query(
     .where(saga_steps.c.order_id == bindparam("order_id"))
     .order_by(saga_steps.c.id)
 )
-SAGA = Query(select(sagas).where(sagas.c.order_id == bindparam("order_id")))
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture

@@ -118,9 +118,8 @@ async def write_first_state(
 LogEntry = tuple[str, str, str | None]
 
 
-def _entries(state: SagaState, entry: LogEntry) -> list[LogEntry]:
+def _entries(entry: LogEntry, announced: tuple[str, str] | None) -> list[LogEntry]:
     """What a save logs: its own entry, then the next action it announces."""
-    announced = announcement(state)
     return [entry] if announced is None else [entry, (*announced, None)]
 
 
@@ -153,15 +152,16 @@ class SagaStore:
         order = progress.order
         now = utc_now()
         entry = (step, event, detail)
-        if self.db.dialect == "postgresql" and await self._saved_in_one_statement(
-            order.order_id, state, now, entry
-        ):
-            return replace(
-                progress, state=state, cancel_requested=False, announced=announcement(state)
-            )
+        if self.db.dialect == "postgresql" and state.phase == Phase.FORWARD and not state.finished:
+            announced = announcement(state)
+            if await self._saved_in_one_statement(
+                order.order_id, state, now, _entries(entry, announced)
+            ):
+                return replace(progress, state=state, cancel_requested=False, announced=announced)
         async with self.db.transaction() as tx:
             state = await self._write_state(tx, order.order_id, state, now)
-            await _log(tx, order.order_id, now, *_entries(state, entry))
+            announced = announcement(state)
+            await _log(tx, order.order_id, now, *_entries(entry, announced))
             if state.finished:
                 await self._finish_order(tx, order, state)
         if state.finished:
@@ -170,17 +170,15 @@ class SagaStore:
             log.debug(
                 "saga finished", order_id=order.order_id, outcome=state.outcome, reason=state.reason
             )
-        return replace(progress, state=state, cancel_requested=False, announced=announcement(state))
+        return replace(progress, state=state, cancel_requested=False, announced=announced)
 
     async def _saved_in_one_statement(
-        self, order_id: int, state: SagaState, now: datetime, entry: LogEntry
+        self, order_id: int, state: SagaState, now: datetime, entries: list[LogEntry]
     ) -> bool:
         """A forward save that ends nothing, as one statement (SAVED_AND_LOGGED).
         False when it wrote nothing: a cancel is pending or the lease is gone, and
         the transaction of `save` then finds out which and acts on it."""
-        if state.phase != Phase.FORWARD or state.finished:
-            return False
-        steps, events, details = (list(c) for c in zip(*_entries(state, entry), strict=True))
+        steps, events, details = (list(c) for c in zip(*entries, strict=True))
         written = await self.db.fetch_value(
             SAVED_AND_LOGGED,
             **self._values(order_id, state, now),
