@@ -34,7 +34,10 @@ async def test_a_watch_keeps_its_instances_while_the_registry_is_frozen(tmp_path
     following = asyncio.create_task(follow())
     try:
         await registry.register(orders(1))  # once: no heartbeat follows
-        await asyncio.sleep(0.5)
+        for _ in range(40):  # bounded: 10 s, until the watch has seen it
+            if seen and [i.instance for i in seen[-1]] == [orders(1).instance]:
+                break
+            await asyncio.sleep(0.25)
         assert [i.instance for i in seen[-1]] == [orders(1).instance]
         server.proc.send_signal(signal.SIGSTOP)
         await asyncio.sleep(TTL + 3.0)
